@@ -1,0 +1,1 @@
+//! SKELETON: the config helper replaces this file.

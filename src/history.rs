@@ -1,0 +1,1 @@
+//! SKELETON: the joblog/history helper replaces this file.
