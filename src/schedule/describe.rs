@@ -102,10 +102,12 @@ fn shape(set: FieldSet, lo: u8, hi: u8) -> Shape {
     if set == FieldSet::range(lo, hi) {
         return Shape::All;
     }
-    if let Some(step) = progression_step(set) {
-        if set.first() == Some(lo) && set.last().is_some_and(|last| last + step > hi) && step >= 2 {
-            return Shape::Step(step);
-        }
+    if let Some(step) = progression_step(set)
+        && step >= 2
+        && set.first() == Some(lo)
+        && set.last().is_some_and(|last| last + step > hi)
+    {
+        return Shape::Step(step);
     }
     Shape::Values(set)
 }
@@ -148,28 +150,24 @@ fn time_phrase(cron: &Cron) -> (String, bool) {
     }
 
     // `0 9-17 * * *`: "every hour from 09:00 to 17:00".
-    if secs.len() == 1 && mins.len() == 1 && hours != FieldSet::range(0, 23) {
-        if let (Some(step), Some(first), Some(last), Some(m), Some(s)) = (
+    if secs.len() == 1
+        && mins.len() == 1
+        && hours != FieldSet::range(0, 23)
+        && let (Some(step), Some(first), Some(last), Some(m), Some(s)) = (
             progression_step(hours),
             hours.first(),
             hours.last(),
             mins.first(),
             secs.first(),
-        ) {
-            let every = if step == 1 {
-                "every hour".to_string()
-            } else {
-                format!("every {step} hours")
-            };
-            return (
-                format!(
-                    "{every} from {} to {}",
-                    clock(first, m, s),
-                    clock(last, m, s)
-                ),
-                false,
-            );
-        }
+        )
+    {
+        let every = if step == 1 {
+            "every hour".to_string()
+        } else {
+            format!("every {step} hours")
+        };
+        let (from, to) = (clock(first, m, s), clock(last, m, s));
+        return (format!("{every} from {from} to {to}"), false);
     }
 
     // Finest field first, each coarser one joined on.
@@ -336,10 +334,10 @@ fn dom_phrase(cron: &Cron) -> String {
     if dom.is_empty() {
         return "the last day of the month".to_string();
     }
-    if let Shape::Step(n) = shape(dom, 1, 31) {
-        if !cron.last_day_of_month() {
-            return format!("every {} day of the month", ordinal(n));
-        }
+    if let Shape::Step(n) = shape(dom, 1, 31)
+        && !cron.last_day_of_month()
+    {
+        return format!("every {} day of the month", ordinal(n));
     }
     let mut items = runs(dom, |d| d.to_string());
     if cron.last_day_of_month() {

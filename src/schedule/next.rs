@@ -99,12 +99,12 @@ impl Cron {
             before,
             after: later,
         } = tz.to_ambiguous_timestamp(local).offset()
+            && offset == later
+            && before != later
         {
-            if offset == later && before != later {
-                let first_pass = before.to_timestamp(local).ok()?;
-                let transition = tz.following(first_pass).next()?.timestamp();
-                from = from.max(before.to_datetime(transition));
-            }
+            let first_pass = before.to_timestamp(local).ok()?;
+            let transition = tz.following(first_pass).next()?.timestamp();
+            from = from.max(before.to_datetime(transition));
         }
         let horizon = horizon_after(from.date())?;
         for _ in 0..MAX_REJECTED {
@@ -135,14 +135,14 @@ impl Cron {
                 time = (0, 0, 0);
                 continue;
             }
-            if self.day_matches(date) {
-                if let Some((h, m, s)) = self.next_time(time) {
-                    let found = date.to_datetime(Time::new(h as i8, m as i8, s as i8, 0).ok()?);
-                    return match until {
-                        Some(until) if found >= until => None,
-                        _ => Some(found),
-                    };
-                }
+            if self.day_matches(date)
+                && let Some((h, m, s)) = self.next_time(time)
+            {
+                let found = date.to_datetime(Time::new(h as i8, m as i8, s as i8, 0).ok()?);
+                return match until {
+                    Some(until) if found >= until => None,
+                    _ => Some(found),
+                };
             }
             date = date.tomorrow().ok()?;
             time = (0, 0, 0);
@@ -162,10 +162,10 @@ impl Cron {
     #[inline]
     fn next_time(&self, (hour, minute, second): (u8, u8, u8)) -> Option<(u8, u8, u8)> {
         if self.hours.contains(hour) {
-            if self.minutes.contains(minute) {
-                if let Some(s) = self.seconds.next_from(second) {
-                    return Some((hour, minute, s));
-                }
+            if self.minutes.contains(minute)
+                && let Some(s) = self.seconds.next_from(second)
+            {
+                return Some((hour, minute, s));
             }
             if let Some(m) = self.minutes.next_from(minute + 1) {
                 return Some((hour, m, self.seconds.first()?));
