@@ -1220,3 +1220,12 @@ fn a_misspelt_required_key_is_reported_once() {
     let d = error_at(&job("a", "    webhook: { ulr: 'https://x' }\n"), 5, 16);
     assert_eq!(d.hint.as_deref(), Some("did you mean 'url'?"));
 }
+
+#[test]
+fn impossible_schedule_points_at_the_day() {
+    let d = error_at("jobs:\n  a:\n    schedule: \"0 0 30 2 *\"\n    command: x\n", 3, 20);
+    assert!(d.message.starts_with("invalid schedule '0 0 30 2 *': "), "{d}");
+    assert!(d.hint.is_some(), "the schedule parser's hint is passed on");
+    let d = error_at("jobs:\n  a:\n    schedule: '@every 0s'\n    command: x\n", 3, 23);
+    assert_eq!(d.job.as_deref(), Some("a"));
+}
