@@ -307,10 +307,7 @@ fn flush_block(block: &mut Vec<(usize, String)>, carried: &mut Vec<String>) {
 /// Comment lines that are themselves commented-out entries (and the lines
 /// before them, such as the example table in Debian's `/etc/crontab`) are
 /// carried as comments instead.
-fn take_description(
-    block: &mut Vec<(usize, String)>,
-    carried: &mut Vec<String>,
-) -> Option<String> {
+fn take_description(block: &mut Vec<(usize, String)>, carried: &mut Vec<String>) -> Option<String> {
     let start = block
         .iter()
         .rposition(|(_, text)| looks_like_entry(text.trim_start_matches('#').trim_start()))
@@ -805,13 +802,6 @@ fn convert_command(raw: &str, shell: Option<&str>) -> Result<Command, String> {
             shell.unwrap_or_default()
         ));
     }
-    if ends_with_unescaped_backslash(&command_part) {
-        return Err(
-            "the command before `%` ends with a backslash, which would join the wrapper's \
-             closing line"
-                .into(),
-        );
-    }
     let stdin = stdin_bytes(&input);
     let text = format!(
         "printf '%s' {} | (\n{}\n)",
@@ -884,10 +874,6 @@ fn stdin_bytes(input: &str) -> String {
     out
 }
 
-fn ends_with_unescaped_backslash(text: &str) -> bool {
-    text.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
-}
-
 /// `'...'` for the shell: every byte literal, `'` written as `'\''`.
 fn shell_single_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -909,14 +895,46 @@ const GUARDS: &[&str] = &[
 ];
 /// Programs that run another program given after their options.
 const WRAPPERS: &[&str] = &[
-    "nice", "ionice", "nohup", "sudo", "exec", "env", "timeout", "flock", "chronic", "setsid",
-    "stdbuf", "chrt", "taskset", "setlock", "cronic", "time", "doas", "systemd-cat", "unbuffer",
+    "nice",
+    "ionice",
+    "nohup",
+    "sudo",
+    "exec",
+    "env",
+    "timeout",
+    "flock",
+    "chronic",
+    "setsid",
+    "stdbuf",
+    "chrt",
+    "taskset",
+    "setlock",
+    "cronic",
+    "time",
+    "doas",
+    "systemd-cat",
+    "unbuffer",
 ];
 /// Wrappers that take one positional argument before the program.
 const WRAPPERS_WITH_ARG: &[&str] = &["flock", "chrt", "taskset", "setlock", "timeout"];
-/// Options (of any wrapper) that take a separate value.
-const OPTIONS_WITH_VALUE: &[&str] = &[
-    "-n", "-c", "-u", "-g", "-s", "-k", "-w", "-E", "-o", "-i", "-p", "-t", "-C", "-e",
+/// Each wrapper's options that take a separate value (`nice -n 19`).
+const WRAPPER_OPTIONS_WITH_VALUE: &[(&str, &[&str])] = &[
+    ("nice", &["-n", "--adjustment"]),
+    (
+        "ionice",
+        &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"],
+    ),
+    (
+        "sudo",
+        &["-u", "-g", "-C", "-p", "-h", "-U", "-r", "-t", "-D"],
+    ),
+    ("doas", &["-u", "-C"]),
+    ("timeout", &["-s", "-k", "--signal", "--kill-after"]),
+    ("flock", &["-w", "-E", "--timeout", "--conflict-exit-code"]),
+    ("stdbuf", &["-i", "-o", "-e"]),
+    ("systemd-cat", &["-t", "-p", "--identifier", "--priority"]),
+    ("env", &["-u", "-C", "--unset", "--chdir"]),
+    ("setlock", &[]),
 ];
 /// Interpreters: the job is named after the script they run.
 const INTERPRETERS: &[&str] = &[
@@ -1123,7 +1141,9 @@ fn strip_wrappers(words: &[String]) -> &[String] {
         words = &words[1..];
         while let Some(word) = words.first() {
             if word.starts_with('-') && word.len() > 1 {
-                let takes_value = OPTIONS_WITH_VALUE.contains(&word.as_str());
+                let takes_value = WRAPPER_OPTIONS_WITH_VALUE
+                    .iter()
+                    .any(|(w, opts)| *w == program && opts.contains(&word.as_str()));
                 words = &words[(if takes_value { 2 } else { 1 }).min(words.len())..];
             } else if program == "env" && is_assignment(word) {
                 words = &words[1..];
@@ -1169,12 +1189,11 @@ fn raw_name(command: &str, depth: usize) -> Option<String> {
         let args = &words[1..];
         fallback.get_or_insert_with(|| program.to_string());
         if GUARDS.contains(&program)
-            || (program == "command"
-                && args.first().is_some_and(|a| a == "-v" || a == "-V"))
+            || (program == "command" && args.first().is_some_and(|a| a == "-v" || a == "-V"))
         {
             continue;
         }
-        if program == "command" && args.first().is_some() {
+        if program == "command" && !args.is_empty() {
             // `command prog args`: name it after prog.
             return Some(strip_extension(basename(&args[0])).to_string());
         }
@@ -1188,10 +1207,11 @@ fn raw_name(command: &str, depth: usize) -> Option<String> {
             {
                 // `sh -c 'code'`: look inside the code; `perl -e` and the
                 // like are usually helpers (a random sleep), not the job.
-                if depth < 2 && ["sh", "bash", "dash", "zsh", "ksh"].contains(&program) {
-                    if let Some(name) = args.get(i + 1).and_then(|c| raw_name(c, depth + 1)) {
-                        return Some(name);
-                    }
+                if depth < 2
+                    && ["sh", "bash", "dash", "zsh", "ksh"].contains(&program)
+                    && let Some(name) = args.get(i + 1).and_then(|c| raw_name(c, depth + 1))
+                {
+                    return Some(name);
                 }
                 continue;
             }
@@ -1366,7 +1386,9 @@ fn render(conv: &Converted, source_name: &str, system: bool) -> String {
     push_comment(
         &mut out,
         "",
-        &format!("sundial jobs converted by `sundial import-crontab` from {source_name} ({format})."),
+        &format!(
+            "sundial jobs converted by `sundial import-crontab` from {source_name} ({format})."
+        ),
     );
     let mut notes: Vec<&str> = vec![
         "Schedules are copied as written: sundial reads cron expressions the way Vixie cron does.",
@@ -1412,7 +1434,11 @@ fn render(conv: &Converted, source_name: &str, system: bool) -> String {
         for comment in &job.comments {
             push_comment(&mut out, "  ", comment);
         }
-        push_comment(&mut out, "  ", &format!("line {}: {}", job.line, job.source));
+        push_comment(
+            &mut out,
+            "  ",
+            &format!("line {}: {}", job.line, job.source),
+        );
         let _ = writeln!(out, "  {}:", yaml_key(&job.name));
         let ind = "    ";
         if let Some(description) = &job.description {
@@ -1424,25 +1450,25 @@ fn render(conv: &Converted, source_name: &str, system: bool) -> String {
             let _ = writeln!(out, "{ind}user: {}", yaml_str(user));
         }
         let s = &job.settings;
-        if shared.timezone.is_none() {
-            if let Some(tz) = &s.timezone {
-                let _ = writeln!(out, "{ind}timezone: {}", yaml_str(tz));
-            }
+        if shared.timezone.is_none()
+            && let Some(value) = &s.timezone
+        {
+            let _ = writeln!(out, "{ind}timezone: {}", yaml_str(value));
         }
-        if shared.shell.is_none() {
-            if let Some(shell) = &s.shell {
-                let _ = writeln!(out, "{ind}shell: {}", yaml_str(shell));
-            }
+        if shared.shell.is_none()
+            && let Some(value) = &s.shell
+        {
+            let _ = writeln!(out, "{ind}shell: {}", yaml_str(value));
         }
-        if shared.workdir.is_none() {
-            if let Some(workdir) = &s.workdir {
-                let _ = writeln!(out, "{ind}workdir: {}", yaml_str(workdir));
-            }
+        if shared.workdir.is_none()
+            && let Some(value) = &s.workdir
+        {
+            let _ = writeln!(out, "{ind}workdir: {}", yaml_str(value));
         }
-        if shared.mail_to.is_none() {
-            if let Some(mail_to) = s.mail_to.as_ref().filter(|l| !l.is_empty()) {
-                push_list(&mut out, ind, "mail_to", mail_to);
-            }
+        if shared.mail_to.is_none()
+            && let Some(mail_to) = s.mail_to.as_ref().filter(|l| !l.is_empty())
+        {
+            push_list(&mut out, ind, "mail_to", mail_to);
         }
         if shared.env.is_none() {
             push_env(&mut out, ind, &s.env);
@@ -1457,3 +1483,926 @@ fn render(conv: &Converted, source_name: &str, system: bool) -> String {
     out
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+
+    /// A job as the YAML says it, every field optional, unknown keys refused.
+    #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct YamlJob {
+        description: Option<String>,
+        schedule: Option<String>,
+        command: Option<String>,
+        user: Option<String>,
+        timezone: Option<String>,
+        shell: Option<String>,
+        workdir: Option<String>,
+        mail_to: Option<Vec<String>>,
+        env: Option<BTreeMap<String, String>>,
+        overlap: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct YamlFile {
+        timezone: Option<String>,
+        defaults: Option<YamlJob>,
+        jobs: BTreeMap<String, YamlJob>,
+    }
+
+    /// Loads the YAML back and applies `defaults` field by field (a job's
+    /// field replaces the default's), as SPEC 3 describes: what each job
+    /// would run with.
+    fn load(yaml: &str) -> BTreeMap<String, YamlJob> {
+        let file: YamlFile = serde_saphyr::from_str(yaml)
+            .unwrap_or_else(|e| panic!("invalid YAML: {e}\n---\n{yaml}"));
+        let d = file.defaults.unwrap_or_default();
+        file.jobs
+            .into_iter()
+            .map(|(name, j)| {
+                let job = YamlJob {
+                    description: j.description,
+                    schedule: j.schedule,
+                    command: j.command,
+                    user: j.user,
+                    timezone: j.timezone.or_else(|| file.timezone.clone()),
+                    shell: j.shell.or_else(|| d.shell.clone()),
+                    workdir: j.workdir.or_else(|| d.workdir.clone()),
+                    mail_to: j.mail_to.or_else(|| d.mail_to.clone()),
+                    env: j.env.or_else(|| d.env.clone()),
+                    overlap: j.overlap.or_else(|| d.overlap.clone()),
+                };
+                (name, job)
+            })
+            .collect()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    fn fixture(path: &str) -> String {
+        let full = format!(
+            "{}/tests/fixtures/crontab/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    /// Converts a user crontab and returns the import and the loaded jobs.
+    fn user(text: &str) -> (Import, BTreeMap<String, YamlJob>) {
+        let import = import(text, "test", false);
+        let jobs = load(&import.yaml);
+        assert_eq!(jobs.len(), import.jobs.len(), "{}", import.yaml);
+        (import, jobs)
+    }
+
+    fn only_job(text: &str) -> YamlJob {
+        let (import, jobs) = user(text);
+        assert_eq!(jobs.len(), 1, "{}\n{:?}", import.yaml, import.skipped);
+        jobs.into_values().next().unwrap()
+    }
+
+    fn skip_reason(text: &str) -> String {
+        let (import, jobs) = user(text);
+        assert!(jobs.is_empty(), "{text:?}: {}", import.yaml);
+        assert_eq!(import.skipped.len(), 1, "{text:?}: {:?}", import.skipped);
+        import.skipped[0].reason.clone()
+    }
+
+    // -- real crontabs ------------------------------------------------------
+
+    const DEBIAN_PATH: &str = "/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin";
+
+    /// (name, schedule, command) of every job of a Debian fixture; all run
+    /// as root.
+    fn check_debian(
+        file: &str,
+        shell: Option<&str>,
+        path: &str,
+        expected: &[(&str, &str, &str, Option<&str>)],
+    ) {
+        let import = import(&fixture(&format!("debian/{file}")), file, true);
+        assert!(import.skipped.is_empty(), "{file}: {:?}", import.skipped);
+        let names: Vec<&str> = expected.iter().map(|e| e.0).collect();
+        assert_eq!(import.jobs, names, "{file}");
+        assert!(import.yaml.starts_with(&format!(
+            "# sundial jobs converted by `sundial import-crontab` from {file} (system format"
+        )));
+        let jobs = load(&import.yaml);
+        for (name, schedule, command, description) in expected {
+            let job = &jobs[*name];
+            assert_eq!(job.schedule.as_deref(), Some(*schedule), "{file} {name}");
+            assert_eq!(job.command.as_deref(), Some(*command), "{file} {name}");
+            assert_eq!(job.description.as_deref(), *description, "{file} {name}");
+            assert_eq!(job.user.as_deref(), Some("root"), "{file} {name}");
+            assert_eq!(job.shell.as_deref(), shell, "{file} {name}");
+            assert_eq!(job.env, env(&[("PATH", path)]), "{file} {name}");
+            assert_eq!(job.overlap.as_deref(), Some("allow"));
+            assert_eq!(job.timezone, None);
+            assert_eq!(job.mail_to, None);
+            assert_eq!(job.workdir, None);
+        }
+    }
+
+    #[test]
+    fn debian_etc_crontab() {
+        let daily = |period: &str| {
+            format!(
+                "test -x /usr/sbin/anacron || {{ cd / && run-parts --report /etc/cron.{period}; }}"
+            )
+        };
+        check_debian(
+            "crontab",
+            Some("/bin/sh"),
+            DEBIAN_PATH,
+            &[
+                (
+                    "run-parts-cron.hourly",
+                    "17 * * * *",
+                    "cd / && run-parts --report /etc/cron.hourly",
+                    None,
+                ),
+                ("run-parts-cron.daily", "25 6 * * *", &daily("daily"), None),
+                (
+                    "run-parts-cron.weekly",
+                    "47 6 * * 7",
+                    &daily("weekly"),
+                    None,
+                ),
+                (
+                    "run-parts-cron.monthly",
+                    "52 6 1 * *",
+                    &daily("monthly"),
+                    None,
+                ),
+            ],
+        );
+        // The example table above the first entry is a comment, not its
+        // description, and the trailing `#` line is kept.
+        let yaml = import(&fixture("debian/crontab"), "x", true).yaml;
+        assert!(yaml.contains("  # *  *  *  *  * user-name command to be executed\n"));
+        assert!(yaml.contains("  # line 7: SHELL=/bin/sh\n"));
+        assert!(yaml.ends_with("\n  #\n"), "{yaml}");
+    }
+
+    #[test]
+    fn debian_cron_d_anacron() {
+        check_debian(
+            "cron.d-anacron",
+            Some("/bin/sh"),
+            DEBIAN_PATH,
+            &[(
+                "invoke-rc.d-anacron",
+                "30 7-23 * * *",
+                "[ -x /etc/init.d/anacron ] && if [ ! -d /run/systemd/system ]; then \
+                 /usr/sbin/invoke-rc.d anacron start >/dev/null; fi",
+                None,
+            )],
+        );
+    }
+
+    #[test]
+    fn debian_cron_d_certbot() {
+        check_debian(
+            "cron.d-certbot",
+            Some("/bin/sh"),
+            DEBIAN_PATH,
+            &[(
+                "certbot",
+                "0 */12 * * *",
+                "test -x /usr/bin/certbot -a \\! -d /run/systemd/system && \
+                 perl -e 'sleep int(rand(43200))' && certbot -q renew --no-random-sleep-on-renew",
+                // The comment block ends before SHELL=, so it is no description.
+                None,
+            )],
+        );
+    }
+
+    #[test]
+    fn debian_cron_d_e2scrub_all() {
+        check_debian(
+            "cron.d-e2scrub_all",
+            None,
+            CRON_DEFAULT_PATH,
+            &[
+                (
+                    "e2scrub_all_cron",
+                    "30 3 * * 0",
+                    "test -e /run/systemd/system || SERVICE_MODE=1 \
+                     /usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron",
+                    None,
+                ),
+                (
+                    "e2scrub_all",
+                    "10 3 * * *",
+                    "test -e /run/systemd/system || SERVICE_MODE=1 /sbin/e2scrub_all -A -r",
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn debian_cron_d_mdadm() {
+        check_debian(
+            "cron.d-mdadm",
+            None,
+            CRON_DEFAULT_PATH,
+            &[(
+                "checkarray",
+                "57 0 * * 0",
+                // cron turns `\%` into `%` before running the command.
+                "if [ -x /usr/share/mdadm/checkarray ] && [ $(date +%d) -le 7 ]; then \
+                 /usr/share/mdadm/checkarray --cron --all --idle --quiet; fi",
+                Some(
+                    "By default, run at 00:57 on every Sunday, but do nothing unless the day of \
+                     the month is less than or equal to 7. Thus, only run on the first Sunday of \
+                     each month. crontab(5) sucks, unfortunately, in this regard; therefore this \
+                     hack (see #380425).",
+                ),
+            )],
+        );
+    }
+
+    #[test]
+    fn debian_cron_d_php() {
+        check_debian(
+            "cron.d-php",
+            None,
+            CRON_DEFAULT_PATH,
+            &[(
+                "sessionclean",
+                "09,39 * * * *",
+                "[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then \
+                 /usr/lib/php/sessionclean; fi",
+                Some("Look for and purge old sessions every 30 minutes"),
+            )],
+        );
+    }
+
+    #[test]
+    fn debian_cron_d_sysstat() {
+        check_debian(
+            "cron.d-sysstat",
+            None,
+            "/usr/lib/sysstat:/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
+            &[
+                (
+                    "debian-sa1",
+                    "5-55/10 * * * *",
+                    "command -v debian-sa1 > /dev/null && debian-sa1 1 1",
+                    Some("Activity reports every 10 minutes everyday"),
+                ),
+                (
+                    "debian-sa1-2",
+                    "59 23 * * *",
+                    "command -v debian-sa1 > /dev/null && debian-sa1 60 2",
+                    Some("Additional run at 23:59 to rotate the statistics file"),
+                ),
+            ],
+        );
+    }
+
+    // -- hand-written user crontabs -----------------------------------------
+
+    #[test]
+    fn edge_cases_fixture() {
+        let (import, jobs) = user(&fixture("user/edge-cases.crontab"));
+        assert_eq!(
+            import.jobs,
+            [
+                "backup-home",
+                "backup-home-2",
+                "weekly_report",
+                "echo",
+                "start",
+                "mail",
+                "date",
+                "rsync",
+                "cleanup"
+            ]
+        );
+        let mail = Some(vec![
+            "ops@example.com".to_string(),
+            "dev@example.com".to_string(),
+        ]);
+        let job = &jobs["backup-home"];
+        assert_eq!(job.description.as_deref(), Some("Nightly home backup"));
+        assert_eq!(job.schedule.as_deref(), Some("30 2 * * *"));
+        assert_eq!(job.mail_to, mail);
+        assert_eq!(job.shell, None);
+        assert_eq!(job.timezone, None);
+        assert_eq!(job.env, env(&[("PATH", CRON_DEFAULT_PATH)]));
+
+        // Assignments apply from their line on: SHELL, FOO, CRON_TZ.
+        let job = &jobs["weekly_report"];
+        assert_eq!(job.schedule.as_deref(), Some("0 9 * JAN Mon"));
+        assert_eq!(job.shell.as_deref(), Some("/bin/bash"));
+        assert_eq!(job.timezone.as_deref(), Some("Europe/Berlin"));
+        assert_eq!(job.mail_to, mail);
+        let foo = env(&[("PATH", CRON_DEFAULT_PATH), ("FOO", "a b  ")]);
+        assert_eq!(job.env, foo);
+
+        // `#` inside a command is part of it.
+        assert_eq!(
+            jobs["echo"].command.as_deref(),
+            Some("echo \"not # a comment\" # but part of the command")
+        );
+        // MAILTO="" turns mail off from there on.
+        assert_eq!(jobs["start"].mail_to, None);
+        assert_eq!(jobs["start"].schedule.as_deref(), Some("@reboot"));
+        assert_eq!(
+            jobs["mail"].command.as_deref(),
+            Some("printf '%s' 'Disk usage:\n$(df -h)\n' | (\nmail -s \"disk report\" root\n)")
+        );
+        assert_eq!(
+            jobs["date"].command.as_deref(),
+            Some("date +%Y-%m-%d > /tmp/year")
+        );
+        // CRON_TZ switched mid-file.
+        assert_eq!(jobs["rsync"].timezone.as_deref(), Some("UTC"));
+        assert_eq!(jobs["rsync"].schedule.as_deref(), Some("5 4 * * sun,7"));
+        // HOME is both the environment and the working directory.
+        let job = &jobs["cleanup"];
+        assert_eq!(job.workdir.as_deref(), Some("/srv/home"));
+        assert_eq!(
+            job.env,
+            env(&[
+                ("PATH", CRON_DEFAULT_PATH),
+                ("FOO", "a b  "),
+                ("HOME", "/srv/home")
+            ])
+        );
+
+        let skipped: Vec<(usize, &str)> = import
+            .skipped
+            .iter()
+            .map(|s| (s.line, s.text.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (22, "@Daily wrong-case-macro"),
+                (23, "@every 5m not-cron"),
+                (24, "61 * * * * bad-minute"),
+                (25, "0 0 30 2 * never-runs"),
+                (26, "0 0 * * * * looks-like-six-fields"),
+                (27, "0 0 L * * sundial-only-syntax"),
+                (28, "this is not a crontab line"),
+                (30, "USER=someone"),
+            ]
+        );
+        for s in &import.skipped {
+            assert!(
+                import.yaml.contains(&format!(
+                    "# SKIPPED line {} ({}): {}\n",
+                    s.line, s.reason, s.text
+                )),
+                "{s:?}"
+            );
+        }
+        assert!(
+            import
+                .yaml
+                .contains("# an indented comment is still a comment\n")
+        );
+    }
+
+    #[test]
+    fn crlf_fixture() {
+        let (import, jobs) = user(&fixture("user/crlf.crontab"));
+        assert!(import.skipped.is_empty());
+        assert_eq!(import.jobs, ["nightly", "echo"]);
+        assert_eq!(
+            jobs["nightly"].command.as_deref(),
+            Some("/opt/bin/nightly.sh")
+        );
+        assert_eq!(jobs["echo"].command.as_deref(), Some("echo done"));
+        assert_eq!(jobs["echo"].env, env(&[("PATH", "/usr/bin:/bin:/opt/bin")]));
+        assert!(import.yaml.contains(NOTE_CRLF));
+        assert!(!import.yaml.contains('\r'));
+    }
+
+    // -- schedules ----------------------------------------------------------
+
+    #[test]
+    fn expressions_are_copied_as_written() {
+        for expr in [
+            "*/5 * * * *",
+            "0 0 * jan,JUL Mon-fri",
+            "0 12 * * 0,7",
+            "10-50/20 1-23/2 1,15 * SUN",
+            "0 0 */2 * mon",
+            "07 08 09 10 6",
+            "59 23 31 12 7",
+            "0 0 29 2 *",
+            "0 0 30 2 mon",
+            "0 0 */30 feb *",
+        ] {
+            let job = only_job(&format!("{expr} run\n"));
+            assert_eq!(job.schedule.as_deref(), Some(expr));
+        }
+        // Tabs and runs of blanks between fields become one space.
+        let job = only_job("1\t2  *\t * *   run\n");
+        assert_eq!(job.schedule.as_deref(), Some("1 2 * * *"));
+        assert_eq!(job.command.as_deref(), Some("run"));
+    }
+
+    #[test]
+    fn every_cron_macro_is_kept() {
+        for m in MACROS {
+            let job = only_job(&format!("@{m}  run it\n"));
+            assert_eq!(job.schedule, Some(format!("@{m}")));
+            assert_eq!(job.command.as_deref(), Some("run it"));
+        }
+    }
+
+    #[test]
+    fn expressions_cron_refuses_are_skipped() {
+        for (line, reason) in [
+            ("60 * * * * x", "bad minute `60`"),
+            ("* 24 * * * x", "bad hour `24`"),
+            ("* * 0 * * x", "bad day-of-month `0`"),
+            ("* * 32 * * x", "bad day-of-month"),
+            ("* * * 13 * x", "bad month `13`"),
+            ("* * * * 8 x", "bad day-of-week `8`"),
+            ("5/2 * * * * x", "a step needs `*` or a range"),
+            ("*/0 * * * * x", "a step of 0"),
+            ("*/x * * * * x", "step `x` is not a number"),
+            ("5-1 * * * * x", "runs backwards"),
+            ("*-5 * * * * x", "bad minute"),
+            ("1, * * * * x", "empty list element"),
+            (
+                "* * * * monday x",
+                "`monday` is not a number or a three-letter name",
+            ),
+            ("* * * mon * x", "bad month"),
+            ("* * L * * x", "bad day-of-month `L`"),
+            ("* * * * 1#2 x", "bad day-of-week"),
+            ("* * * * 5L x", "bad day-of-week"),
+            ("0 0 31 4,6 * x", "never happens"),
+            ("0 0 30 2 * x", "never happens"),
+            ("0 0 31 2 */1 x", "never happens"),
+            ("* * * *", "missing day-of-week field"),
+            ("* * * * *", "missing command"),
+            ("* * * * *   ", "missing command"),
+            ("* * * * * * x", "starts with `*`"),
+            ("@Daily x", "bad time specifier `@Daily`"),
+            ("@every 5m x", "bad time specifier"),
+            ("@start x", "bad time specifier"),
+            ("@daily", "missing command"),
+            ("@daily *x", "starts with `*`"),
+            ("-@reboot", "missing command"),
+            ("FOO=\"unterminated", "bad minute"),
+            ("A=\"b\" c", "bad minute"),
+            ("A=", "bad minute"),
+        ] {
+            let got = skip_reason(&format!("{line}\n"));
+            assert!(got.contains(reason), "{line:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn step_ranges_are_checked_value_by_value_like_cron() {
+        // cron visits 50 and stops: 70 is never looked at.
+        let job = only_job("50-59/30 * * * * x\n");
+        assert_eq!(job.schedule.as_deref(), Some("50-59/30 * * * *"));
+        assert_eq!(
+            check_field("*/7", &FIELDS[0]),
+            Ok((0..60).step_by(7).fold(0u64, |bits, v| bits | 1 << v))
+        );
+        assert_eq!(check_field("sun,7", &FIELDS[4]), Ok(0b1000_0001));
+        assert_eq!(check_field("Jan-mar", &FIELDS[3]), Ok(0b1110));
+    }
+
+    // -- assignments ----------------------------------------------------------
+
+    #[test]
+    fn assignments_follow_cron_load_env() {
+        let some = |n: &str, v: &str| Some((n.to_string(), v.to_string()));
+        for (line, expected) in [
+            ("A=b", some("A", "b")),
+            ("A = b", some("A", "b")),
+            ("A=  b  c  ", some("A", "b  c")),
+            ("A=\"b c \"", some("A", "b c ")),
+            ("A='b\"c'  ", some("A", "b\"c")),
+            ("A = \"\"", some("A", "")),
+            ("A=''", some("A", "")),
+            ("'A'=b", some("A", "b")),
+            ("\"A B\" = b", some("A B", "b")),
+            ("A=b\"c", some("A", "b\"c")),
+            ("A==b", some("A", "=b")),
+            ("A=b # not a comment", some("A", "b # not a comment")),
+            ("x=1 y", some("x", "1 y")),
+            ("=b", some("", "b")),
+            ("A=", None),
+            ("A =  ", None),
+            ("A=\"b", None),
+            ("A=\"b\"c", None),
+            ("A b=c", None),
+            ("\"A=B\"=c", None),
+            ("0 * * * * A=b", None),
+            ("@daily A=b", None),
+            ("A", None),
+        ] {
+            assert_eq!(parse_assignment(line), expected, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn special_variables() {
+        // MAILTO lists, split on commas and blanks.
+        let job = only_job("MAILTO=\"a@x.org,b@x.org c\"\n* * * * * x\n");
+        assert_eq!(
+            job.mail_to,
+            Some(vec!["a@x.org".into(), "b@x.org".into(), "c".into()])
+        );
+        // MAILTO="" means no mail: no key at all.
+        let (import, _) = user("MAILTO=\"\"\n* * * * * x\n");
+        assert!(!import.yaml.contains("mail_to:"), "{}", import.yaml);
+        // A later MAILTO wins.
+        let job = only_job("MAILTO=a\nMAILTO=b\n* * * * * x\n");
+        assert_eq!(job.mail_to, Some(vec!["b".into()]));
+        // TZ is the job's environment only; CRON_TZ is the schedule's zone.
+        let (import, jobs) = user("TZ=Asia/Tokyo\n* * * * * x\n");
+        let job = &jobs["x"];
+        assert_eq!(job.timezone, None);
+        assert_eq!(
+            job.env,
+            env(&[("PATH", CRON_DEFAULT_PATH), ("TZ", "Asia/Tokyo")])
+        );
+        assert!(import.yaml.contains(NOTE_TZ));
+        // PATH replaces cron's default in place.
+        let job = only_job("A=1\nPATH=/opt/bin\n* * * * * x\n");
+        assert_eq!(job.env, env(&[("A", "1"), ("PATH", "/opt/bin")]));
+        // Names sundial would refuse, USER, LOGNAME and an empty SHELL are
+        // reported, and the jobs after them convert.
+        for line in ["\"A B\"=1", "=1", "USER=x", "LOGNAME=x", "SHELL=\"\""] {
+            let (import, jobs) = user(&format!("{line}\n* * * * * x\n"));
+            assert_eq!(jobs.len(), 1);
+            assert_eq!(import.skipped.len(), 1, "{line}");
+            assert_eq!(import.skipped[0].line, 1);
+        }
+    }
+
+    #[test]
+    fn cron_tz_before_all_entries_is_file_wide() {
+        let (import, jobs) = user("CRON_TZ=America/New_York\n0 1 * * * a\n0 2 * * * b\n");
+        assert!(import.yaml.contains("\ntimezone: \"America/New_York\"\n"));
+        assert!(
+            jobs.values()
+                .all(|j| j.timezone.as_deref() == Some("America/New_York"))
+        );
+        // Switching mid-file: per job, and the jobs before keep the local zone.
+        let (import, jobs) = user("0 1 * * * a\nCRON_TZ=UTC\n0 2 * * * b\nCRON_TZ=\n0 3 * * * c\n");
+        assert!(!import.yaml.contains("\ntimezone:"));
+        assert_eq!(jobs["a"].timezone, None);
+        assert_eq!(jobs["b"].timezone.as_deref(), Some("UTC"));
+        // `CRON_TZ=` is no assignment for cron (an empty unquoted value), so
+        // the line is refused and UTC stays in force.
+        assert_eq!(import.skipped.len(), 1);
+        assert_eq!(jobs["c"].timezone.as_deref(), Some("UTC"));
+    }
+
+    #[test]
+    fn shared_settings_go_to_defaults_others_stay_per_job() {
+        let (import, jobs) = user("SHELL=/bin/bash\nMAILTO=me\n0 1 * * * a\n0 2 * * * b\n");
+        let defaults = &import.yaml
+            [import.yaml.find("defaults:").unwrap()..import.yaml.find("jobs:").unwrap()];
+        assert!(defaults.contains("shell: \"/bin/bash\""));
+        assert!(defaults.contains("mail_to: [\"me\"]"));
+        assert!(defaults.contains("env:"));
+        assert_eq!(jobs["a"], jobs["b"].clone().with_name_fields(&jobs["a"]));
+        // Different env per job: every job carries its full env.
+        let (import, jobs) = user("0 1 * * * a\nX=1\n0 2 * * * b\n");
+        let defaults = &import.yaml
+            [import.yaml.find("defaults:").unwrap()..import.yaml.find("jobs:").unwrap()];
+        assert!(!defaults.contains("env:"));
+        assert_eq!(jobs["a"].env, env(&[("PATH", CRON_DEFAULT_PATH)]));
+        assert_eq!(
+            jobs["b"].env,
+            env(&[("PATH", CRON_DEFAULT_PATH), ("X", "1")])
+        );
+    }
+
+    impl YamlJob {
+        /// `self` with the fields that differ by nature between jobs taken
+        /// from `other`, to compare the rest.
+        fn with_name_fields(mut self, other: &YamlJob) -> YamlJob {
+            self.schedule = other.schedule.clone();
+            self.command = other.command.clone();
+            self
+        }
+    }
+
+    // -- commands and `%` -----------------------------------------------------
+
+    #[test]
+    fn percent_splits_like_cron() {
+        for (raw, command, stdin) in [
+            ("cat", "cat", ""),
+            ("cat %", "cat ", ""),
+            ("cat %a", "cat ", "a\n"),
+            ("cat %a%b", "cat ", "a\nb\n"),
+            ("cat %a%", "cat ", "a\n"),
+            ("cat %%", "cat ", "\n"),
+            ("cat %a%%", "cat ", "a\n\n"),
+            ("date +\\%d", "date +%d", ""),
+            ("a\\%b%c\\%d", "a%b", "c%d\n"),
+            ("a\\\\%b", "a\\\\", "b\n"),
+            ("a\\b%c\\d", "a\\b", "c\\d\n"),
+            ("x%a\\\\%b", "x", "a\\%b\n"),
+            ("x%abc\\", "x", "abc\\\n"),
+            ("x%abc%\\", "x", "abc\n\\"),
+            ("x%it's \"q\" $(no) `no`", "x", "it's \"q\" $(no) `no`\n"),
+            ("x%ünï%çødé", "x", "ünï\nçødé\n"),
+        ] {
+            let (got_command, input) = split_percent(raw);
+            assert_eq!(got_command, command, "{raw:?}");
+            let got_stdin = if input.is_empty() {
+                String::new()
+            } else {
+                stdin_bytes(&input)
+            };
+            assert_eq!(got_stdin, stdin, "{raw:?}");
+        }
+    }
+
+    /// Runs the converted command through `sh -c`, as sundial will, and
+    /// checks that `cat` receives exactly cron's stdin bytes.
+    #[test]
+    fn percent_wrapper_feeds_the_exact_bytes() {
+        for (line, expected) in [
+            ("* * * * * cat%hello%world", "hello\nworld\n"),
+            ("* * * * * cat%it's%'\"'%", "it's\n'\"'\n"),
+            (
+                "* * * * * cat%$(echo no) `echo no` $HOME \\% \\n",
+                "$(echo no) `echo no` $HOME % \\n\n",
+            ),
+            ("* * * * * cat # comment%data", "data\n"),
+            ("* * * * * cat%abc%\\", "abc\n\\"),
+            ("* * * * * cat%ünï", "ünï\n"),
+            ("* * * * * (cat; echo \"[$?]\")%x", "x\n[0]\n"),
+        ] {
+            let job = only_job(&format!("{line}\n"));
+            let command = job.command.unwrap();
+            let output = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&command)
+                .output()
+                .expect("run /bin/sh");
+            assert!(output.status.success(), "{command}");
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                expected,
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
+    fn percent_needs_a_posix_shell() {
+        let reason = skip_reason("SHELL=/usr/bin/python3\n* * * * * print(1)%x\n");
+        assert!(reason.contains("POSIX shell"), "{reason}");
+        let job = only_job("SHELL=/usr/bin/fish\n* * * * * echo no-percent\n");
+        assert_eq!(job.shell.as_deref(), Some("/usr/bin/fish"));
+        // cron escapes backslashes in pairs, so the command part never ends
+        // with a lone one that could join the wrapper's `)` line.
+        let job = only_job("* * * * * foo \\\\%x\n");
+        assert_eq!(
+            job.command.as_deref(),
+            Some("printf '%s' 'x\n' | (\nfoo \\\\\n)")
+        );
+        let reason = skip_reason("* * * * * %only input\n");
+        assert_eq!(reason, "empty command");
+    }
+
+    #[test]
+    fn tricky_commands_survive_yaml() {
+        for command in [
+            "echo a: b",
+            "echo 'single' \"double\" \\back\\slash",
+            "echo # not a comment",
+            "echo - [x] {y} & | > < ! @ ` ~",
+            "@not-a-macro",
+            "&anchor *alias ? : , %",
+            "echo ünïcødé ✓ 日本",
+            "echo tab\there",
+            "echo \u{85} \u{2028} \u{feff} \u{7f} \u{1b}[0m",
+            "true",
+            "null",
+            "~",
+            "0x10",
+            "echo trailing blanks   ",
+        ] {
+            // `*` cannot start a command, `%` would split it: escape it.
+            let escaped = command.replace('%', "\\%");
+            let job = only_job(&format!("* * * * * {escaped}\n"));
+            assert_eq!(job.command.as_deref(), Some(command));
+        }
+    }
+
+    #[test]
+    fn hash_after_the_fields_is_part_of_the_command() {
+        let job = only_job("0 * * * * #notacomment\n");
+        assert_eq!(job.command.as_deref(), Some("#notacomment"));
+    }
+
+    // -- names ----------------------------------------------------------------
+
+    #[test]
+    fn names_come_from_the_command() {
+        for (command, name) in [
+            ("/usr/local/bin/backup-home.sh --x", "backup-home"),
+            ("python3 /opt/reports/weekly.py --all", "weekly"),
+            ("/usr/bin/python3.11 -u sync.py", "sync"),
+            ("bash -c 'cd /x && ./deploy.sh now'", "deploy"),
+            ("cd /srv && ./manage.py clearsessions", "manage"),
+            ("nice -n 19 ionice -c3 /opt/backup.sh", "backup"),
+            ("flock -n /tmp/lock /usr/bin/rsync -a a b", "rsync"),
+            ("timeout 5m curl -fsS https://example.com/ping", "curl"),
+            (
+                "sudo -u www-data php /var/www/artisan schedule:run",
+                "artisan",
+            ),
+            ("env LANG=C FOO=1 /usr/bin/updatedb", "updatedb"),
+            ("[ -x /usr/bin/x ] && /usr/bin/x >/dev/null 2>&1", "x"),
+            (
+                "test -f /a || exec /usr/sbin/logrotate /etc/logrotate.conf",
+                "logrotate",
+            ),
+            ("run-parts /etc/cron.daily", "run-parts-cron.daily"),
+            ("systemctl restart nginx.service", "systemctl-restart"),
+            ("echo hello", "echo"),
+            ("sleep 10", "sleep"),
+            ("/opt/My App/run!.sh", "My"),
+            ("'/opt/My App/run!.sh'", "run"),
+            ("/opt/ünï/scrïpt.sh", "scr-pt"),
+            ("$HOME/bin/report.sh", "report"),
+            ("2>/dev/null /usr/bin/fetchmail", "fetchmail"),
+            (
+                "perl -e 'sleep rand 60' && /usr/bin/certbot renew",
+                "certbot",
+            ),
+            ("perl -e 'print 1'", "perl"),
+            ("X=1", "job"),
+            ("...", "job"),
+            ("{ echo; } | mail -s hi root", "mail"),
+        ] {
+            assert_eq!(derive_name(command), name, "{command:?}");
+        }
+        let long = format!("/bin/{}", "a".repeat(100));
+        assert_eq!(derive_name(&long).len(), NAME_MAX);
+    }
+
+    #[test]
+    fn names_are_unique_and_stable() {
+        let text = "* * * * * /bin/job.sh 1\n* * * * * /bin/job.sh 2\n\
+                    * * * * * /bin/job-2.sh\n* * * * * /bin/job.sh 3\n";
+        let first = import(text, "x", false);
+        assert_eq!(first.jobs, ["job", "job-2", "job-2-2", "job-3"]);
+        assert_eq!(import(text, "x", false), first);
+        for name in &first.jobs {
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            );
+        }
+    }
+
+    #[test]
+    fn descriptions_are_the_comments_right_above() {
+        let text = "# header, separated by a blank line\n\n\
+                    # first line\n#\n#   second line\n0 1 * * * a\n\
+                    # above an assignment\nX=1\n0 2 * * * b\n\
+                    # 0 3 * * * disabled-job\n# after the disabled job\n0 4 * * * c\n\
+                    # @daily disabled\n0 5 * * * d\n";
+        let (import, jobs) = user(text);
+        assert_eq!(
+            jobs["a"].description.as_deref(),
+            Some("first line second line")
+        );
+        assert_eq!(jobs["b"].description, None);
+        assert_eq!(
+            jobs["c"].description.as_deref(),
+            Some("after the disabled job")
+        );
+        assert_eq!(jobs["d"].description, None);
+        for kept in [
+            "# header, separated by a blank line",
+            "# above an assignment",
+            "# 0 3 * * * disabled-job",
+            "# @daily disabled",
+        ] {
+            assert!(import.yaml.contains(kept), "{kept}");
+        }
+    }
+
+    // -- the system format ------------------------------------------------------
+
+    #[test]
+    fn system_format() {
+        let text = "-*/5 * * * * root /usr/bin/quiet\n@daily  www-data   /srv/cleanup\n\
+                    0 * * * * nobody\n-@reboot root /sbin/boot-task\n";
+        let import = import(text, "/etc/cron.d/x", true);
+        let jobs = load(&import.yaml);
+        assert_eq!(import.jobs, ["quiet", "cleanup", "boot-task"]);
+        assert_eq!(jobs["quiet"].schedule.as_deref(), Some("*/5 * * * *"));
+        assert_eq!(jobs["quiet"].user.as_deref(), Some("root"));
+        assert_eq!(jobs["cleanup"].user.as_deref(), Some("www-data"));
+        assert_eq!(jobs["cleanup"].command.as_deref(), Some("/srv/cleanup"));
+        assert_eq!(jobs["boot-task"].schedule.as_deref(), Some("@reboot"));
+        assert_eq!(import.skipped.len(), 1);
+        assert!(
+            import.skipped[0]
+                .reason
+                .contains("missing command after user `nobody`")
+        );
+        assert!(import.yaml.contains(NOTE_NO_LOG));
+        // A user crontab has no user column: `root` is the command.
+        let job = only_job("0 * * * * root /bin/x\n");
+        assert_eq!(job.user, None);
+        assert_eq!(job.command.as_deref(), Some("root /bin/x"));
+    }
+
+    // -- whole-file properties --------------------------------------------------
+
+    #[test]
+    fn empty_and_comment_only_crontabs_are_valid_yaml() {
+        for text in ["", "\n\n", "# only a comment\n", "X=1\n", "garbage\n"] {
+            let (import, jobs) = user(text);
+            assert!(jobs.is_empty());
+            assert!(import.yaml.contains("jobs: {}\n"), "{}", import.yaml);
+        }
+        let (import, _) = user("# only a comment\n");
+        assert!(import.yaml.ends_with("  # only a comment\n"));
+    }
+
+    #[test]
+    fn last_line_without_newline_is_read() {
+        let job = only_job("0 * * * * x");
+        assert_eq!(job.command.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn header_names_the_source_without_control_characters() {
+        let import = import("", "/tmp/evil\nname", false);
+        assert!(import
+            .yaml
+            .starts_with("# sundial jobs converted by `sundial import-crontab` from /tmp/evil name (user format)."));
+        assert!(!import.yaml.contains("{{"));
+    }
+
+    proptest::proptest! {
+        // Failures are reported, not saved into the source tree.
+        #![proptest_config(proptest::test_runner::Config {
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any input: no panic, valid YAML, and every line that is not
+        /// blank or a comment is a job, an assignment in force, or skipped.
+        #[test]
+        fn never_panics_and_always_valid_yaml(
+            text in "([0-9*/,@a-zA-Z%\\\\#='\" \t-]{0,30}\r?\n){0,6}",
+            system in proptest::bool::ANY,
+        ) {
+            let import = import(&text, "p", system);
+            let file: YamlFile = serde_saphyr::from_str(&import.yaml).map_err(|e| {
+                proptest::test_runner::TestCaseError::fail(format!("{e}\n{}", import.yaml))
+            })?;
+            proptest::prop_assert_eq!(file.jobs.len(), import.jobs.len());
+            let bodies: Vec<&str> = text
+                .lines()
+                .map(|l| l.trim_end_matches('\r').trim_start_matches([' ', '\t']))
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect();
+            let assignments = bodies
+                .iter()
+                .filter_map(|l| parse_assignment(l))
+                .filter(|(n, v)| check_assignment(n, v).is_ok())
+                .count();
+            proptest::prop_assert_eq!(
+                bodies.len(),
+                import.jobs.len() + import.skipped.len() + assignments
+            );
+        }
+
+        #[test]
+        fn any_string_round_trips_through_yaml_str(s in "\\PC*|[\\x00-\\x20\\x7f-\\u{a0}\\u{2028}\\u{2029}\\u{feff}]*") {
+            let yaml = format!("k: {}\n", yaml_str(&s));
+            let back: BTreeMap<String, String> = serde_saphyr::from_str(&yaml)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}\n{yaml}")))?;
+            proptest::prop_assert_eq!(&back["k"], &s);
+        }
+    }
+}
