@@ -16,6 +16,7 @@
 //! - [`run`]: the shared vocabulary of a run (trigger, outcome).
 
 pub mod config;
+pub mod crontab;
 pub mod history;
 pub mod joblog;
 pub mod run;
