@@ -1,1 +1,0 @@
-//! SKELETON: the joblog/history helper replaces this file.
