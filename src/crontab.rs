@@ -554,7 +554,7 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
         Some(rest) => (true, rest),
         None => (false, line),
     };
-    let (schedule, rest) = if let Some(after_at) = line.strip_prefix('@') {
+    let (schedule, sets, rest) = if let Some(after_at) = line.strip_prefix('@') {
         let (word, rest) = next_word(after_at);
         if !MACROS.contains(&word) {
             return Err(format!(
@@ -562,22 +562,32 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
                  @monthly, @weekly, @daily, @midnight and @hourly"
             ));
         }
-        (format!("@{word}"), rest)
+        (format!("@{word}"), CronSets::of_macro(word), rest)
     } else {
         let mut rest = line;
         let mut fields = Vec::with_capacity(5);
-        for kind in &FIELDS {
+        let mut bits = [0u64; 5];
+        for (kind, slot) in FIELDS.iter().zip(&mut bits) {
             let (word, after) = next_word(rest);
             if word.is_empty() {
                 return Err(format!("missing {} field", kind.name));
             }
-            check_field(word, kind)?;
+            *slot = check_field(word, kind)?;
             fields.push(word);
             rest = after;
         }
         let schedule = fields.join(" ");
         check_can_fire(&fields)?;
-        (schedule, rest)
+        let sets = CronSets {
+            minutes: bits[0],
+            hours: bits[1],
+            days_of_month: bits[2],
+            months: bits[3],
+            days_of_week: bits[4],
+            dom_star: fields[2].starts_with('*'),
+            dow_star: fields[4].starts_with('*'),
+        };
+        (schedule, Some(sets), rest)
     };
     if rest.is_empty() {
         return Err(if system {
@@ -602,7 +612,7 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
     } else {
         (None, rest)
     };
-    check_schedule(&schedule)?;
+    check_schedule(&schedule, sets)?;
     Ok(Entry {
         schedule,
         user,
@@ -611,9 +621,104 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
     })
 }
 
-/// Whether sundial's own parser accepts the expression cron accepted.
-fn check_schedule(_schedule: &str) -> Result<(), String> {
-    Ok(())
+/// What cron makes of a schedule (`entry.c`): the values of each field
+/// (bit `n` for value `n`) and its `DOM_STAR`/`DOW_STAR` flags, which pick
+/// AND (either flag) or OR (neither) for the two day fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CronSets {
+    minutes: u64,
+    hours: u64,
+    days_of_month: u64,
+    months: u64,
+    /// 0..=7 as cron stores it; Sunday may be bit 0, bit 7 or both.
+    days_of_week: u64,
+    dom_star: bool,
+    dow_star: bool,
+}
+
+impl CronSets {
+    /// The expansion cron's `load_entry` gives each macro; `None` for
+    /// `@reboot`, which has no times.
+    fn of_macro(word: &str) -> Option<CronSets> {
+        const ALL_HOURS: u64 = (1 << 24) - 1;
+        const ALL_DAYS: u64 = ((1 << 32) - 1) & !1;
+        const ALL_MONTHS: u64 = ((1 << 13) - 1) & !1;
+        const ALL_WEEKDAYS: u64 = (1 << 8) - 1;
+        let (days_of_month, months, days_of_week, dom_star, dow_star) = match word {
+            "yearly" | "annually" => (1 << 1, 1 << 1, ALL_WEEKDAYS, false, true),
+            "monthly" => (1 << 1, ALL_MONTHS, ALL_WEEKDAYS, false, true),
+            "weekly" => (ALL_DAYS, ALL_MONTHS, 1, false, true),
+            "daily" | "midnight" | "hourly" => (ALL_DAYS, ALL_MONTHS, ALL_WEEKDAYS, false, false),
+            _ => return None,
+        };
+        let hours = if word == "hourly" { ALL_HOURS } else { 1 };
+        Some(CronSets {
+            minutes: 1,
+            hours,
+            days_of_month,
+            months,
+            days_of_week,
+            dom_star,
+            dow_star,
+        })
+    }
+
+    /// The days cron would run on, as a predicate's inputs: with either
+    /// flag a day must be in both sets, with neither in one of them. When a
+    /// set is full the rule makes no difference, so it is normalized away.
+    fn day_rule(dom: u64, dow: u64, dom_star: bool, dow_star: bool) -> (u64, u64, bool) {
+        const ALL_DAYS: u64 = ((1 << 32) - 1) & !1;
+        const ALL_WEEKDAYS: u64 = (1 << 7) - 1;
+        let or = !(dom_star || dow_star);
+        if dom == ALL_DAYS && dow == ALL_WEEKDAYS {
+            return (dom, dow, false);
+        }
+        (dom, dow, or)
+    }
+}
+
+/// Checks that sundial reads the expression the way cron does: it must
+/// parse, and select the same values in every field with the same day rule
+/// (SPEC 4 says the engines agree; this makes sure, line by line, and turns a
+/// disagreement into a skipped line rather than a job firing at other times).
+fn check_schedule(schedule: &str, cron: Option<CronSets>) -> Result<(), String> {
+    use crate::schedule::Schedule;
+    let parsed = Schedule::parse(schedule).map_err(|e| match &e.hint {
+        Some(hint) => format!("sundial cannot read `{schedule}`: {e}; {hint}"),
+        None => format!("sundial cannot read `{schedule}`: {e}"),
+    })?;
+    let differs = || {
+        Err(format!(
+            "sundial would read `{schedule}` differently from cron; please report this"
+        ))
+    };
+    let (cron, sundial) = match (cron, parsed) {
+        (None, Schedule::Reboot) => return Ok(()),
+        (Some(cron), Schedule::Cron(sundial)) => (cron, sundial),
+        _ => return differs(),
+    };
+    // cron keeps Sunday as both 0 and 7; sundial as 0 only.
+    let mut cron_dow = cron.days_of_week;
+    if cron_dow & (1 | 1 << 7) != 0 {
+        cron_dow = (cron_dow | 1) & !(1 << 7);
+    }
+    let cron_days = CronSets::day_rule(cron.days_of_month, cron_dow, cron.dom_star, cron.dow_star);
+    let sundial_days = CronSets::day_rule(
+        sundial.days_of_month().bits(),
+        sundial.days_of_week().bits(),
+        !sundial.dom_restricted(),
+        !sundial.dow_restricted(),
+    );
+    let same = !sundial.has_seconds()
+        && sundial.seconds().bits() == 1
+        && sundial.minutes().bits() == cron.minutes
+        && sundial.hours().bits() == cron.hours
+        && sundial.months().bits() == cron.months
+        && cron_days == sundial_days
+        && !sundial.last_day_of_month()
+        && sundial.last_weekdays().is_empty()
+        && sundial.nth_weekdays().is_empty();
+    if same { Ok(()) } else { differs() }
 }
 
 /// A time field's bounds and names, as in cron's `entry.c`.
@@ -1968,6 +2073,21 @@ mod tests {
         ] {
             let got = skip_reason(&format!("{line}\n"));
             assert!(got.contains(reason), "{line:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn cron_quirks_sundial_reads_otherwise_are_skipped() {
+        // cron accepts these (it only checks the values a step visits);
+        // sundial's parser refuses them, with its own explanation.
+        for (line, reason) in [
+            ("50-70/30 * * * * x", "70 is out of range"),
+            ("*/100 * * * * x", "the step 100 is larger"),
+            ("0 0 1 1 */9 x", "the step 9 is larger"),
+        ] {
+            let got = skip_reason(&format!("{line}\n"));
+            assert!(got.starts_with("sundial cannot read `"), "{got}");
+            assert!(got.contains(reason), "{got}");
         }
     }
 
