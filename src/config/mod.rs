@@ -6,11 +6,18 @@
 //! file in one edit instead of one error at a time. Everything after loading
 //! (the daemon, the client commands) works on these validated types only.
 
-pub mod units;
-mod load;
 mod error;
+mod host;
+mod job;
+mod load;
+#[cfg(test)]
+mod tests;
+mod tree;
+pub mod units;
+mod validate;
+mod values;
 
-pub use error::{ConfigError, Diagnostic};
+pub use error::{ConfigError, Diagnostic, InsecureFile};
 pub use load::{load, load_str};
 
 use std::path::PathBuf;
