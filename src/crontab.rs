@@ -20,7 +20,10 @@
 //!   and day-of-week fields, steps only after `*` or a range, no `L`/`#`,
 //!   which are sundial extensions cron rejects); the text is then copied
 //!   verbatim, because sundial's engine follows Vixie cron's rules
-//!   (SPEC 4), and it must also pass [`crate::schedule::Schedule::parse`];
+//!   (SPEC 4). Each expression must also pass
+//!   [`crate::schedule::Schedule::parse`] and select, field by field, the
+//!   same values with the same day-of-month/day-of-week rule as cron's
+//!   reading of it; otherwise the line is skipped with the reason;
 //! - a command is everything after the fields (trailing blanks included);
 //!   cron refuses a command that starts with `*` (a sixth time field typed by
 //!   mistake), and so does this module.
@@ -41,7 +44,8 @@
 //!   job has the same value); `MAILTO` → `mail_to` (a list; empty means no
 //!   mail); `HOME` → env `HOME` and `workdir` (cron `chdir`s to `$HOME`);
 //!   `USER`/`LOGNAME` are reported and dropped (cron overwrites them with
-//!   the job's user); `TZ` stays in `env` only: cron hands it to the job but
+//!   the job's user); a `SHELL` or `HOME` that is not an absolute path is
+//!   reported and not applied (cron would fail every later job); `TZ` stays in `env` only: cron hands it to the job but
 //!   schedules by the daemon's zone, so turning it into `timezone:` would
 //!   move the fire times. `PATH` is always written, cron's default
 //!   `/usr/bin:/bin` when the crontab sets none, because sundial's default
@@ -475,8 +479,15 @@ fn check_assignment(name: &str, value: &str) -> Result<(), String> {
         "USER" | "LOGNAME" => Err(format!(
             "cron always sets {name} to the job's user, so this assignment has no effect"
         )),
-        "SHELL" if value.is_empty() => {
-            Err("an empty SHELL would make cron fail every later job".into())
+        // cron execs SHELL without a PATH search and chdirs to HOME before
+        // running a job: anything but an absolute path fails every later
+        // job under cron, and sundial would refuse it in the config.
+        "SHELL" | "HOME" if !value.starts_with('/') => Err(format!(
+            "{name} must be an absolute path (cron would fail every job after it)"
+        )),
+        // cron refuses such a recipient; sundial refuses it in the config.
+        "MAILTO" if value.chars().any(char::is_control) => {
+            Err("MAILTO contains control characters".into())
         }
         _ => Ok(()),
     }
@@ -886,7 +897,7 @@ struct Command {
 /// Applies cron's `%` rules (see the module doc) to a raw command.
 fn convert_command(raw: &str, shell: Option<&str>) -> Result<Command, String> {
     let (command_part, input) = split_percent(raw);
-    if command_part.trim_matches([' ', '\t']).is_empty() {
+    if command_part.trim().is_empty() {
         return Err("empty command".into());
     }
     if input.is_empty() {
@@ -2166,7 +2177,16 @@ mod tests {
         assert_eq!(job.env, env(&[("A", "1"), ("PATH", "/opt/bin")]));
         // Names sundial would refuse, USER, LOGNAME and an empty SHELL are
         // reported, and the jobs after them convert.
-        for line in ["\"A B\"=1", "=1", "USER=x", "LOGNAME=x", "SHELL=\"\""] {
+        for line in [
+            "\"A B\"=1",
+            "=1",
+            "USER=x",
+            "LOGNAME=x",
+            "SHELL=\"\"",
+            "SHELL=bash",
+            "HOME=~/x",
+            "MAILTO=\"a\x01b\"",
+        ] {
             let (import, jobs) = user(&format!("{line}\n* * * * * x\n"));
             assert_eq!(jobs.len(), 1);
             assert_eq!(import.skipped.len(), 1, "{line}");
@@ -2482,6 +2502,90 @@ mod tests {
         assert!(!import.yaml.contains("{{"));
     }
 
+    // -- loaded back by sundial's config loader -------------------------------
+
+    /// Loads the YAML with the real loader and checks every job against what
+    /// the YAML says (read independently by [`load`]): same jobs, schedules,
+    /// commands, users and settings after `defaults:` are applied.
+    fn cross_check(import: &Import, mode: crate::config::Mode) -> crate::config::Config {
+        use crate::config::{Command as Run, EnvValue, Overlap};
+        let config = crate::config::load_str(
+            &import.yaml,
+            std::path::Path::new("/etc/sundial/jobs.yaml"),
+            mode,
+        )
+        .unwrap_or_else(|e| panic!("config refused the import: {e}\n---\n{}", import.yaml));
+        let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names, import.jobs, "job order");
+        let yaml = load(&import.yaml);
+        for job in &config.jobs {
+            let want = &yaml[&job.name];
+            assert_eq!(Some(&job.schedule_text), want.schedule.as_ref());
+            assert_eq!(
+                Some(job.command.clone()),
+                want.command.clone().map(Run::Shell)
+            );
+            assert_eq!(job.description, want.description);
+            assert_eq!(job.user, want.user);
+            assert_eq!(job.overlap, Overlap::Allow);
+            let shell = want.shell.as_deref().unwrap_or("/bin/sh");
+            assert_eq!(job.shell, std::path::PathBuf::from(shell));
+            assert_eq!(job.workdir, want.workdir.as_ref().map(Into::into));
+            assert_eq!(job.mail_to, want.mail_to.clone().unwrap_or_default());
+            if let Some(tz) = &want.timezone {
+                assert_eq!(&job.timezone.name, tz);
+            }
+            let env: BTreeMap<String, String> = job
+                .env
+                .iter()
+                .map(|(k, v)| match v {
+                    EnvValue::Literal(v) => (k.clone(), v.clone()),
+                    EnvValue::FromFile(_) => panic!("no from_file expected"),
+                })
+                .collect();
+            assert_eq!(Some(env), want.env);
+            assert_eq!(job.env.len(), want.env.as_ref().map_or(0, BTreeMap::len));
+        }
+        config
+    }
+
+    #[test]
+    fn debian_crontabs_load_as_sundial_configs() {
+        for file in [
+            "crontab",
+            "cron.d-anacron",
+            "cron.d-certbot",
+            "cron.d-e2scrub_all",
+            "cron.d-mdadm",
+            "cron.d-php",
+            "cron.d-sysstat",
+        ] {
+            let import = import(&fixture(&format!("debian/{file}")), file, true);
+            let config = cross_check(&import, crate::config::Mode::System);
+            assert!(!config.jobs.is_empty(), "{file}");
+        }
+    }
+
+    #[test]
+    fn user_crontabs_load_as_sundial_configs() {
+        let converted = import(&fixture("user/edge-cases.crontab"), "edge", false);
+        let config = cross_check(&converted, crate::config::Mode::User);
+        assert_eq!(config.jobs.len(), 9);
+        let tz = |name: &str| config.job(name).map(|j| j.timezone.name.clone());
+        assert_eq!(tz("weekly_report").as_deref(), Some("Europe/Berlin"));
+        assert_eq!(tz("rsync").as_deref(), Some("UTC"));
+        let converted = import(&fixture("user/crlf.crontab"), "crlf", false);
+        cross_check(&converted, crate::config::Mode::User);
+        let converted = import("CRON_TZ=Asia/Tokyo\n@daily a\n@weekly b\n", "tz", false);
+        let config = cross_check(&converted, crate::config::Mode::User);
+        assert_eq!(config.timezone.name, "Asia/Tokyo");
+    }
+
+    /// A minute, hour or day-of-month field as people write them (and
+    /// some they should not).
+    const FIELD: &str =
+        "(\\*|[0-9]{1,2})(-[0-9]{1,2})?(/[0-9]{1,2})?(,[0-9]{1,2}(-[0-9]{1,2})?){0,2}";
+
     proptest::proptest! {
         // Failures are reported, not saved into the source tree.
         #![proptest_config(proptest::test_runner::Config {
@@ -2493,7 +2597,7 @@ mod tests {
         /// blank or a comment is a job, an assignment in force, or skipped.
         #[test]
         fn never_panics_and_always_valid_yaml(
-            text in "([0-9*/,@a-zA-Z%\\\\#='\" \t-]{0,30}\r?\n){0,6}",
+            text in "([0-9*/,@a-zA-Z_.%\\\\#='\" \t-]{0,30}\r?\n){0,6}",
             system in proptest::bool::ANY,
         ) {
             let import = import(&text, "p", system);
@@ -2501,6 +2605,15 @@ mod tests {
                 proptest::test_runner::TestCaseError::fail(format!("{e}\n{}", import.yaml))
             })?;
             proptest::prop_assert_eq!(file.jobs.len(), import.jobs.len());
+            if !system {
+                // Whatever was converted is a valid configuration.
+                let loaded = crate::config::load_str(
+                    &import.yaml,
+                    std::path::Path::new("/etc/sundial/jobs.yaml"),
+                    crate::config::Mode::User,
+                );
+                proptest::prop_assert!(loaded.is_ok(), "{:?}\n{}", loaded.err(), import.yaml);
+            }
             let bodies: Vec<&str> = text
                 .lines()
                 .map(|l| l.trim_end_matches('\r').trim_start_matches([' ', '\t']))
@@ -2515,6 +2628,37 @@ mod tests {
                 bodies.len(),
                 import.jobs.len() + import.skipped.len() + assignments
             );
+        }
+
+        /// Cron-like entries: each one either converts with its expression
+        /// copied verbatim and sundial agreeing with cron field by field, or
+        /// is skipped for a reason cron or sundial's parser gives; never
+        /// because the two engines disagree.
+        #[test]
+        fn entries_convert_with_sundial_agreeing_with_cron(
+            minute in FIELD, hour in FIELD, dom in FIELD,
+            month in "(\\*|[0-9]{1,2}|jan|FEB|Dec)(-([0-9]{1,2}|mar|Nov))?(/[1-9])?(,[0-9]{1,2}){0,2}",
+            dow in "(\\*|[0-7]|sun|MON|Sat)(-([0-7]|fri|SUN))?(/[1-9])?(,[0-7]){0,2}",
+            command in "[a-z/][ -~\u{e9}\u{2603}]{0,20}",
+        ) {
+            let expr = format!("{minute} {hour} {dom} {month} {dow}");
+            let import = import(&format!("{expr} {command}\n"), "p", false);
+            for skipped in &import.skipped {
+                proptest::prop_assert!(!skipped.reason.contains("differently"), "{}", skipped.reason);
+            }
+            if import.jobs.len() == 1 {
+                let jobs = load(&import.yaml);
+                let job = jobs.values().next().expect("one job");
+                proptest::prop_assert_eq!(job.schedule.as_deref(), Some(expr.as_str()));
+                let loaded = crate::config::load_str(
+                    &import.yaml,
+                    std::path::Path::new("/etc/sundial/jobs.yaml"),
+                    crate::config::Mode::User,
+                );
+                proptest::prop_assert!(loaded.is_ok(), "{:?}\n{}", loaded.err(), import.yaml);
+            } else {
+                proptest::prop_assert_eq!(import.skipped.len(), 1);
+            }
         }
 
         #[test]
