@@ -20,7 +20,10 @@
 //!   and day-of-week fields, steps only after `*` or a range, no `L`/`#`,
 //!   which are sundial extensions cron rejects); the text is then copied
 //!   verbatim, because sundial's engine follows Vixie cron's rules
-//!   (SPEC 4), and it must also pass [`crate::schedule::Schedule::parse`];
+//!   (SPEC 4). Each expression must also pass
+//!   [`crate::schedule::Schedule::parse`] and select, field by field, the
+//!   same values with the same day-of-month/day-of-week rule as cron's
+//!   reading of it; otherwise the line is skipped with the reason;
 //! - a command is everything after the fields (trailing blanks included);
 //!   cron refuses a command that starts with `*` (a sixth time field typed by
 //!   mistake), and so does this module.
@@ -41,7 +44,8 @@
 //!   job has the same value); `MAILTO` → `mail_to` (a list; empty means no
 //!   mail); `HOME` → env `HOME` and `workdir` (cron `chdir`s to `$HOME`);
 //!   `USER`/`LOGNAME` are reported and dropped (cron overwrites them with
-//!   the job's user); `TZ` stays in `env` only: cron hands it to the job but
+//!   the job's user); a `SHELL` or `HOME` that is not an absolute path is
+//!   reported and not applied (cron would fail every later job); `TZ` stays in `env` only: cron hands it to the job but
 //!   schedules by the daemon's zone, so turning it into `timezone:` would
 //!   move the fire times. `PATH` is always written, cron's default
 //!   `/usr/bin:/bin` when the crontab sets none, because sundial's default
@@ -475,8 +479,15 @@ fn check_assignment(name: &str, value: &str) -> Result<(), String> {
         "USER" | "LOGNAME" => Err(format!(
             "cron always sets {name} to the job's user, so this assignment has no effect"
         )),
-        "SHELL" if value.is_empty() => {
-            Err("an empty SHELL would make cron fail every later job".into())
+        // cron execs SHELL without a PATH search and chdirs to HOME before
+        // running a job: anything but an absolute path fails every later
+        // job under cron, and sundial would refuse it in the config.
+        "SHELL" | "HOME" if !value.starts_with('/') => Err(format!(
+            "{name} must be an absolute path (cron would fail every job after it)"
+        )),
+        // cron refuses such a recipient; sundial refuses it in the config.
+        "MAILTO" if value.chars().any(char::is_control) => {
+            Err("MAILTO contains control characters".into())
         }
         _ => Ok(()),
     }
@@ -554,7 +565,7 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
         Some(rest) => (true, rest),
         None => (false, line),
     };
-    let (schedule, rest) = if let Some(after_at) = line.strip_prefix('@') {
+    let (schedule, sets, rest) = if let Some(after_at) = line.strip_prefix('@') {
         let (word, rest) = next_word(after_at);
         if !MACROS.contains(&word) {
             return Err(format!(
@@ -562,22 +573,32 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
                  @monthly, @weekly, @daily, @midnight and @hourly"
             ));
         }
-        (format!("@{word}"), rest)
+        (format!("@{word}"), CronSets::of_macro(word), rest)
     } else {
         let mut rest = line;
         let mut fields = Vec::with_capacity(5);
-        for kind in &FIELDS {
+        let mut bits = [0u64; 5];
+        for (kind, slot) in FIELDS.iter().zip(&mut bits) {
             let (word, after) = next_word(rest);
             if word.is_empty() {
                 return Err(format!("missing {} field", kind.name));
             }
-            check_field(word, kind)?;
+            *slot = check_field(word, kind)?;
             fields.push(word);
             rest = after;
         }
         let schedule = fields.join(" ");
         check_can_fire(&fields)?;
-        (schedule, rest)
+        let sets = CronSets {
+            minutes: bits[0],
+            hours: bits[1],
+            days_of_month: bits[2],
+            months: bits[3],
+            days_of_week: bits[4],
+            dom_star: fields[2].starts_with('*'),
+            dow_star: fields[4].starts_with('*'),
+        };
+        (schedule, Some(sets), rest)
     };
     if rest.is_empty() {
         return Err(if system {
@@ -602,7 +623,7 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
     } else {
         (None, rest)
     };
-    check_schedule(&schedule)?;
+    check_schedule(&schedule, sets)?;
     Ok(Entry {
         schedule,
         user,
@@ -611,9 +632,104 @@ fn parse_entry(line: &str, system: bool) -> Result<Entry, String> {
     })
 }
 
-/// Whether sundial's own parser accepts the expression cron accepted.
-fn check_schedule(_schedule: &str) -> Result<(), String> {
-    Ok(())
+/// What cron makes of a schedule (`entry.c`): the values of each field
+/// (bit `n` for value `n`) and its `DOM_STAR`/`DOW_STAR` flags, which pick
+/// AND (either flag) or OR (neither) for the two day fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CronSets {
+    minutes: u64,
+    hours: u64,
+    days_of_month: u64,
+    months: u64,
+    /// 0..=7 as cron stores it; Sunday may be bit 0, bit 7 or both.
+    days_of_week: u64,
+    dom_star: bool,
+    dow_star: bool,
+}
+
+impl CronSets {
+    /// The expansion cron's `load_entry` gives each macro; `None` for
+    /// `@reboot`, which has no times.
+    fn of_macro(word: &str) -> Option<CronSets> {
+        const ALL_HOURS: u64 = (1 << 24) - 1;
+        const ALL_DAYS: u64 = ((1 << 32) - 1) & !1;
+        const ALL_MONTHS: u64 = ((1 << 13) - 1) & !1;
+        const ALL_WEEKDAYS: u64 = (1 << 8) - 1;
+        let (days_of_month, months, days_of_week, dom_star, dow_star) = match word {
+            "yearly" | "annually" => (1 << 1, 1 << 1, ALL_WEEKDAYS, false, true),
+            "monthly" => (1 << 1, ALL_MONTHS, ALL_WEEKDAYS, false, true),
+            "weekly" => (ALL_DAYS, ALL_MONTHS, 1, false, true),
+            "daily" | "midnight" | "hourly" => (ALL_DAYS, ALL_MONTHS, ALL_WEEKDAYS, false, false),
+            _ => return None,
+        };
+        let hours = if word == "hourly" { ALL_HOURS } else { 1 };
+        Some(CronSets {
+            minutes: 1,
+            hours,
+            days_of_month,
+            months,
+            days_of_week,
+            dom_star,
+            dow_star,
+        })
+    }
+
+    /// The days cron would run on, as a predicate's inputs: with either
+    /// flag a day must be in both sets, with neither in one of them. When a
+    /// set is full the rule makes no difference, so it is normalized away.
+    fn day_rule(dom: u64, dow: u64, dom_star: bool, dow_star: bool) -> (u64, u64, bool) {
+        const ALL_DAYS: u64 = ((1 << 32) - 1) & !1;
+        const ALL_WEEKDAYS: u64 = (1 << 7) - 1;
+        let or = !(dom_star || dow_star);
+        if dom == ALL_DAYS && dow == ALL_WEEKDAYS {
+            return (dom, dow, false);
+        }
+        (dom, dow, or)
+    }
+}
+
+/// Checks that sundial reads the expression the way cron does: it must
+/// parse, and select the same values in every field with the same day rule
+/// (SPEC 4 says the engines agree; this makes sure, line by line, and turns a
+/// disagreement into a skipped line rather than a job firing at other times).
+fn check_schedule(schedule: &str, cron: Option<CronSets>) -> Result<(), String> {
+    use crate::schedule::Schedule;
+    let parsed = Schedule::parse(schedule).map_err(|e| match &e.hint {
+        Some(hint) => format!("sundial cannot read `{schedule}`: {e}; {hint}"),
+        None => format!("sundial cannot read `{schedule}`: {e}"),
+    })?;
+    let differs = || {
+        Err(format!(
+            "sundial would read `{schedule}` differently from cron; please report this"
+        ))
+    };
+    let (cron, sundial) = match (cron, parsed) {
+        (None, Schedule::Reboot) => return Ok(()),
+        (Some(cron), Schedule::Cron(sundial)) => (cron, sundial),
+        _ => return differs(),
+    };
+    // cron keeps Sunday as both 0 and 7; sundial as 0 only.
+    let mut cron_dow = cron.days_of_week;
+    if cron_dow & (1 | 1 << 7) != 0 {
+        cron_dow = (cron_dow | 1) & !(1 << 7);
+    }
+    let cron_days = CronSets::day_rule(cron.days_of_month, cron_dow, cron.dom_star, cron.dow_star);
+    let sundial_days = CronSets::day_rule(
+        sundial.days_of_month().bits(),
+        sundial.days_of_week().bits(),
+        !sundial.dom_restricted(),
+        !sundial.dow_restricted(),
+    );
+    let same = !sundial.has_seconds()
+        && sundial.seconds().bits() == 1
+        && sundial.minutes().bits() == cron.minutes
+        && sundial.hours().bits() == cron.hours
+        && sundial.months().bits() == cron.months
+        && cron_days == sundial_days
+        && !sundial.last_day_of_month()
+        && sundial.last_weekdays().is_empty()
+        && sundial.nth_weekdays().is_empty();
+    if same { Ok(()) } else { differs() }
 }
 
 /// A time field's bounds and names, as in cron's `entry.c`.
@@ -781,7 +897,7 @@ struct Command {
 /// Applies cron's `%` rules (see the module doc) to a raw command.
 fn convert_command(raw: &str, shell: Option<&str>) -> Result<Command, String> {
     let (command_part, input) = split_percent(raw);
-    if command_part.trim_matches([' ', '\t']).is_empty() {
+    if command_part.trim().is_empty() {
         return Err("empty command".into());
     }
     if input.is_empty() {
@@ -1972,6 +2088,21 @@ mod tests {
     }
 
     #[test]
+    fn cron_quirks_sundial_reads_otherwise_are_skipped() {
+        // cron accepts these (it only checks the values a step visits);
+        // sundial's parser refuses them, with its own explanation.
+        for (line, reason) in [
+            ("50-70/30 * * * * x", "70 is out of range"),
+            ("*/100 * * * * x", "the step 100 is larger"),
+            ("0 0 1 1 */9 x", "the step 9 is larger"),
+        ] {
+            let got = skip_reason(&format!("{line}\n"));
+            assert!(got.starts_with("sundial cannot read `"), "{got}");
+            assert!(got.contains(reason), "{got}");
+        }
+    }
+
+    #[test]
     fn step_ranges_are_checked_value_by_value_like_cron() {
         // cron visits 50 and stops: 70 is never looked at.
         let job = only_job("50-59/30 * * * * x\n");
@@ -2046,7 +2177,16 @@ mod tests {
         assert_eq!(job.env, env(&[("A", "1"), ("PATH", "/opt/bin")]));
         // Names sundial would refuse, USER, LOGNAME and an empty SHELL are
         // reported, and the jobs after them convert.
-        for line in ["\"A B\"=1", "=1", "USER=x", "LOGNAME=x", "SHELL=\"\""] {
+        for line in [
+            "\"A B\"=1",
+            "=1",
+            "USER=x",
+            "LOGNAME=x",
+            "SHELL=\"\"",
+            "SHELL=bash",
+            "HOME=~/x",
+            "MAILTO=\"a\x01b\"",
+        ] {
             let (import, jobs) = user(&format!("{line}\n* * * * * x\n"));
             assert_eq!(jobs.len(), 1);
             assert_eq!(import.skipped.len(), 1, "{line}");
@@ -2362,6 +2502,90 @@ mod tests {
         assert!(!import.yaml.contains("{{"));
     }
 
+    // -- loaded back by sundial's config loader -------------------------------
+
+    /// Loads the YAML with the real loader and checks every job against what
+    /// the YAML says (read independently by [`load`]): same jobs, schedules,
+    /// commands, users and settings after `defaults:` are applied.
+    fn cross_check(import: &Import, mode: crate::config::Mode) -> crate::config::Config {
+        use crate::config::{Command as Run, EnvValue, Overlap};
+        let config = crate::config::load_str(
+            &import.yaml,
+            std::path::Path::new("/etc/sundial/jobs.yaml"),
+            mode,
+        )
+        .unwrap_or_else(|e| panic!("config refused the import: {e}\n---\n{}", import.yaml));
+        let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names, import.jobs, "job order");
+        let yaml = load(&import.yaml);
+        for job in &config.jobs {
+            let want = &yaml[&job.name];
+            assert_eq!(Some(&job.schedule_text), want.schedule.as_ref());
+            assert_eq!(
+                Some(job.command.clone()),
+                want.command.clone().map(Run::Shell)
+            );
+            assert_eq!(job.description, want.description);
+            assert_eq!(job.user, want.user);
+            assert_eq!(job.overlap, Overlap::Allow);
+            let shell = want.shell.as_deref().unwrap_or("/bin/sh");
+            assert_eq!(job.shell, std::path::PathBuf::from(shell));
+            assert_eq!(job.workdir, want.workdir.as_ref().map(Into::into));
+            assert_eq!(job.mail_to, want.mail_to.clone().unwrap_or_default());
+            if let Some(tz) = &want.timezone {
+                assert_eq!(&job.timezone.name, tz);
+            }
+            let env: BTreeMap<String, String> = job
+                .env
+                .iter()
+                .map(|(k, v)| match v {
+                    EnvValue::Literal(v) => (k.clone(), v.clone()),
+                    EnvValue::FromFile(_) => panic!("no from_file expected"),
+                })
+                .collect();
+            assert_eq!(Some(env), want.env);
+            assert_eq!(job.env.len(), want.env.as_ref().map_or(0, BTreeMap::len));
+        }
+        config
+    }
+
+    #[test]
+    fn debian_crontabs_load_as_sundial_configs() {
+        for file in [
+            "crontab",
+            "cron.d-anacron",
+            "cron.d-certbot",
+            "cron.d-e2scrub_all",
+            "cron.d-mdadm",
+            "cron.d-php",
+            "cron.d-sysstat",
+        ] {
+            let import = import(&fixture(&format!("debian/{file}")), file, true);
+            let config = cross_check(&import, crate::config::Mode::System);
+            assert!(!config.jobs.is_empty(), "{file}");
+        }
+    }
+
+    #[test]
+    fn user_crontabs_load_as_sundial_configs() {
+        let converted = import(&fixture("user/edge-cases.crontab"), "edge", false);
+        let config = cross_check(&converted, crate::config::Mode::User);
+        assert_eq!(config.jobs.len(), 9);
+        let tz = |name: &str| config.job(name).map(|j| j.timezone.name.clone());
+        assert_eq!(tz("weekly_report").as_deref(), Some("Europe/Berlin"));
+        assert_eq!(tz("rsync").as_deref(), Some("UTC"));
+        let converted = import(&fixture("user/crlf.crontab"), "crlf", false);
+        cross_check(&converted, crate::config::Mode::User);
+        let converted = import("CRON_TZ=Asia/Tokyo\n@daily a\n@weekly b\n", "tz", false);
+        let config = cross_check(&converted, crate::config::Mode::User);
+        assert_eq!(config.timezone.name, "Asia/Tokyo");
+    }
+
+    /// A minute, hour or day-of-month field as people write them (and
+    /// some they should not).
+    const FIELD: &str =
+        "(\\*|[0-9]{1,2})(-[0-9]{1,2})?(/[0-9]{1,2})?(,[0-9]{1,2}(-[0-9]{1,2})?){0,2}";
+
     proptest::proptest! {
         // Failures are reported, not saved into the source tree.
         #![proptest_config(proptest::test_runner::Config {
@@ -2373,7 +2597,7 @@ mod tests {
         /// blank or a comment is a job, an assignment in force, or skipped.
         #[test]
         fn never_panics_and_always_valid_yaml(
-            text in "([0-9*/,@a-zA-Z%\\\\#='\" \t-]{0,30}\r?\n){0,6}",
+            text in "([0-9*/,@a-zA-Z_.%\\\\#='\" \t-]{0,30}\r?\n){0,6}",
             system in proptest::bool::ANY,
         ) {
             let import = import(&text, "p", system);
@@ -2381,6 +2605,15 @@ mod tests {
                 proptest::test_runner::TestCaseError::fail(format!("{e}\n{}", import.yaml))
             })?;
             proptest::prop_assert_eq!(file.jobs.len(), import.jobs.len());
+            if !system {
+                // Whatever was converted is a valid configuration.
+                let loaded = crate::config::load_str(
+                    &import.yaml,
+                    std::path::Path::new("/etc/sundial/jobs.yaml"),
+                    crate::config::Mode::User,
+                );
+                proptest::prop_assert!(loaded.is_ok(), "{:?}\n{}", loaded.err(), import.yaml);
+            }
             let bodies: Vec<&str> = text
                 .lines()
                 .map(|l| l.trim_end_matches('\r').trim_start_matches([' ', '\t']))
@@ -2395,6 +2628,37 @@ mod tests {
                 bodies.len(),
                 import.jobs.len() + import.skipped.len() + assignments
             );
+        }
+
+        /// Cron-like entries: each one either converts with its expression
+        /// copied verbatim and sundial agreeing with cron field by field, or
+        /// is skipped for a reason cron or sundial's parser gives; never
+        /// because the two engines disagree.
+        #[test]
+        fn entries_convert_with_sundial_agreeing_with_cron(
+            minute in FIELD, hour in FIELD, dom in FIELD,
+            month in "(\\*|[0-9]{1,2}|jan|FEB|Dec)(-([0-9]{1,2}|mar|Nov))?(/[1-9])?(,[0-9]{1,2}){0,2}",
+            dow in "(\\*|[0-7]|sun|MON|Sat)(-([0-7]|fri|SUN))?(/[1-9])?(,[0-7]){0,2}",
+            command in "[a-z/][ -~\u{e9}\u{2603}]{0,20}",
+        ) {
+            let expr = format!("{minute} {hour} {dom} {month} {dow}");
+            let import = import(&format!("{expr} {command}\n"), "p", false);
+            for skipped in &import.skipped {
+                proptest::prop_assert!(!skipped.reason.contains("differently"), "{}", skipped.reason);
+            }
+            if import.jobs.len() == 1 {
+                let jobs = load(&import.yaml);
+                let job = jobs.values().next().expect("one job");
+                proptest::prop_assert_eq!(job.schedule.as_deref(), Some(expr.as_str()));
+                let loaded = crate::config::load_str(
+                    &import.yaml,
+                    std::path::Path::new("/etc/sundial/jobs.yaml"),
+                    crate::config::Mode::User,
+                );
+                proptest::prop_assert!(loaded.is_ok(), "{:?}\n{}", loaded.err(), import.yaml);
+            } else {
+                proptest::prop_assert_eq!(import.skipped.len(), 1);
+            }
         }
 
         #[test]
