@@ -227,3 +227,26 @@ pub struct Job {
     pub log: LogSettings,
     pub limits: Limits,
 }
+
+/// "no job named 'x'", with the closest existing names (SPEC 9).
+pub fn unknown_job_message(name: &str, known: &[&str]) -> String {
+    let mut scored: Vec<(f64, &str)> = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(s, _)| *s > 0.7)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let close: Vec<&str> = scored.iter().take(3).map(|(_, k)| *k).collect();
+    match (close.is_empty(), known.is_empty()) {
+        (_, true) => format!("no job named '{name}': the config defines no jobs"),
+        (false, _) => format!(
+            "no job named '{name}'; did you mean {}?",
+            close
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        (true, _) => format!("no job named '{name}'; jobs: {}", known.join(", ")),
+    }
+}

@@ -1223,9 +1223,20 @@ fn a_misspelt_required_key_is_reported_once() {
 
 #[test]
 fn impossible_schedule_points_at_the_day() {
-    let d = error_at("jobs:\n  a:\n    schedule: \"0 0 30 2 *\"\n    command: x\n", 3, 20);
-    assert!(d.message.starts_with("invalid schedule '0 0 30 2 *': "), "{d}");
+    let d = error_at(
+        "jobs:\n  a:\n    schedule: \"0 0 30 2 *\"\n    command: x\n",
+        3,
+        20,
+    );
+    assert!(
+        d.message.starts_with("invalid schedule '0 0 30 2 *': "),
+        "{d}"
+    );
     assert!(d.hint.is_some(), "the schedule parser's hint is passed on");
-    let d = error_at("jobs:\n  a:\n    schedule: '@every 0s'\n    command: x\n", 3, 23);
+    let d = error_at(
+        "jobs:\n  a:\n    schedule: '@every 0s'\n    command: x\n",
+        3,
+        23,
+    );
     assert_eq!(d.job.as_deref(), Some("a"));
 }

@@ -121,7 +121,10 @@ impl Follower {
 
     /// Like [`Follower::next_chunk`], but gives up after `timeout` with
     /// `Ok(None)` (for a CLI that also watches for Ctrl-C, and for tests).
-    pub fn next_chunk_timeout(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, JobLogError> {
+    pub fn next_chunk_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<Vec<u8>>, JobLogError> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(data) = self.read_available()? {

@@ -1,0 +1,526 @@
+//! Running one job: building its process exactly as SPEC 5 describes, then
+//! supervising it (output, timeout, stop) until it ends.
+//!
+//! # Theory of operation
+//!
+//! [`prepare`] turns a [`Job`] into a `std::process::Command` in the parent,
+//! where it may allocate, read files and look up users: environment, workdir,
+//! user and groups are all resolved here, so that a run which cannot start
+//! says why in words. The closure given to `pre_exec` then runs in the forked
+//! child and does only async-signal-safe system calls: reset every signal
+//! disposition and the signal mask (the daemon ignores TTOU/TTIN/TSTP and
+//! Rust ignores PIPE; ignored dispositions survive exec, so jobs would
+//! inherit them), set the umask, the resource limits and the nice value while
+//! still privileged, then drop privileges (groups, gid, uid, in that order)
+//! and change into the workdir as the job's user.
+//!
+//! Every job gets its own process group (so a timeout reaches its
+//! grandchildren), `/dev/null` as stdin, and one pipe for stdout and stderr
+//! so their interleaving is kept. All of the daemon's own descriptors are
+//! close-on-exec, so the job inherits nothing else.
+//!
+//! [`supervise`] reads the pipe as data arrives and hands it to the log
+//! thread, enforces `timeout` (SIGTERM to the group, `kill_grace`, SIGKILL to
+//! the group) and obeys stop requests (overlap `replace`, shutdown). A run
+//! ends when its main process has exited: what is already in the pipe is
+//! drained, and output that processes left behind by the job write later is
+//! not attributed to the run.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::{Gid, Group, Pid, Uid, User};
+use tokio::sync::mpsc;
+
+use super::reaper::{ExitInfo, Reaper};
+use super::sinks::RunOutput;
+use crate::config::{Command, EnvValue, Job, Limits, Mode};
+use crate::run::Outcome;
+
+/// PATH for jobs that do not set their own (SPEC 9).
+const USER_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A run ready to spawn.
+pub struct Prepared {
+    command: std::process::Command,
+    /// Remarks for the run's log frame (e.g. the workdir fallback).
+    pub notes: Vec<String>,
+}
+
+/// Why a run could not start, in words for its log and the daemon log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CannotStart(pub String);
+
+/// The identity a job runs as.
+struct Identity {
+    uid: Uid,
+    gid: Gid,
+    name: String,
+    home: PathBuf,
+    /// Supplementary groups to set; None when the daemon keeps its own.
+    groups: Option<Vec<Gid>>,
+}
+
+fn identity(job: &Job, mode: Mode) -> Result<Identity, CannotStart> {
+    let me = Uid::effective();
+    let user = match (&job.user, mode) {
+        (Some(name), Mode::System) => User::from_name(name)
+            .map_err(|e| CannotStart(format!("cannot look up user '{name}': {e}")))?
+            .ok_or_else(|| CannotStart(format!("unknown user '{name}'")))?,
+        _ => User::from_uid(me)
+            .ok()
+            .flatten()
+            .ok_or_else(|| CannotStart(format!("uid {me} has no passwd entry")))?,
+    };
+    let gid = match &job.group {
+        Some(name) if mode == Mode::System => {
+            Group::from_name(name)
+                .map_err(|e| CannotStart(format!("cannot look up group '{name}': {e}")))?
+                .ok_or_else(|| CannotStart(format!("unknown group '{name}'")))?
+                .gid
+        }
+        _ => user.gid,
+    };
+    let switching = mode == Mode::System && (user.uid != me || gid != Gid::effective());
+    let groups = if switching {
+        let cname = CString::new(user.name.clone())
+            .map_err(|_| CannotStart(format!("bad user name '{}'", user.name)))?;
+        let mut list = nix::unistd::getgrouplist(&cname, gid)
+            .map_err(|e| CannotStart(format!("cannot list groups of '{}': {e}", user.name)))?;
+        if !list.contains(&gid) {
+            list.push(gid);
+        }
+        Some(list)
+    } else {
+        None
+    };
+    Ok(Identity {
+        uid: user.uid,
+        gid,
+        name: user.name,
+        home: user.dir,
+        groups,
+    })
+}
+
+/// Resolve everything about a run that can fail with a clear message.
+pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotStart> {
+    let who = identity(job, mode)?;
+    let mut notes = Vec::new();
+
+    let workdir = match &job.workdir {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(CannotStart(format!(
+                    "workdir {} does not exist or is not a directory",
+                    dir.display()
+                )));
+            }
+            dir.clone()
+        }
+        None if who.home.is_dir() => who.home.clone(),
+        None => {
+            notes.push(format!(
+                "home {} of user {} does not exist; running in /",
+                who.home.display(),
+                who.name
+            ));
+            PathBuf::from("/")
+        }
+    };
+
+    let mut cmd = match &job.command {
+        Command::Shell(text) => {
+            let mut c = std::process::Command::new(&job.shell);
+            c.arg("-c").arg(text);
+            c
+        }
+        Command::Exec(argv) => {
+            let mut c = std::process::Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        }
+    };
+
+    cmd.env_clear();
+    let path = if mode == Mode::System {
+        SYSTEM_PATH
+    } else {
+        USER_PATH
+    };
+    cmd.env("PATH", path)
+        .env("HOME", &who.home)
+        .env("USER", &who.name)
+        .env("LOGNAME", &who.name)
+        .env("SHELL", &job.shell);
+    for (key, value) in &job.env {
+        let value = match value {
+            EnvValue::Literal(v) => v.clone(),
+            EnvValue::FromFile(path) => read_secret(path, key)?,
+        };
+        cmd.env(key, value);
+    }
+    cmd.env("SUNDIAL_JOB", &job.name)
+        .env("SUNDIAL_RUN_ID", run_id.to_string());
+
+    cmd.stdin(Stdio::null());
+    cmd.process_group(0);
+    install_child_setup(&mut cmd, job.umask, job.limits, &who, &workdir)?;
+    Ok(Prepared {
+        command: cmd,
+        notes,
+    })
+}
+
+fn read_secret(path: &Path, key: &str) -> Result<String, CannotStart> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CannotStart(format!(
+            "cannot read env {key} from {}: {e}",
+            path.display()
+        ))
+    })?;
+    // A trailing newline is an artefact of editors, not part of the secret.
+    Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
+}
+
+fn install_child_setup(
+    cmd: &mut std::process::Command,
+    umask: u32,
+    limits: Limits,
+    who: &Identity,
+    workdir: &Path,
+) -> Result<(), CannotStart> {
+    let workdir = CString::new(workdir.as_os_str().as_bytes())
+        .map_err(|_| CannotStart("workdir contains a NUL byte".into()))?;
+    let ids = who.groups.as_ref().map(|groups| {
+        let raw: Vec<nix::libc::gid_t> = groups.iter().map(|g| g.as_raw()).collect();
+        (raw, who.gid.as_raw(), who.uid.as_raw())
+    });
+    let rlimits: Vec<(nix::libc::__rlimit_resource_t, u64)> = [
+        (nix::libc::RLIMIT_AS, limits.memory),
+        (
+            nix::libc::RLIMIT_CPU,
+            limits.cpu_time.map(|d| d.as_secs().max(1)),
+        ),
+        (nix::libc::RLIMIT_NOFILE, limits.open_files),
+        (nix::libc::RLIMIT_NPROC, limits.processes),
+    ]
+    .into_iter()
+    .filter_map(|(res, v)| v.map(|v| (res, v)))
+    .collect();
+    let nice = limits.nice;
+
+    let setup = move || -> io::Result<()> {
+        use nix::libc;
+        // SAFETY (whole closure): it runs in the forked child before exec,
+        // where only async-signal-safe calls are allowed; every call below
+        // is a plain system call on values computed before the fork, and
+        // nothing allocates.
+        unsafe {
+            for sig in 1..=64 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::umask(umask as libc::mode_t);
+            for (resource, value) in &rlimits {
+                let lim = libc::rlimit {
+                    rlim_cur: *value,
+                    rlim_max: *value,
+                };
+                if libc::setrlimit(*resource, &lim) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            if let Some(n) = nice
+                && libc::setpriority(libc::PRIO_PROCESS, 0, n) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            if let Some((groups, gid, uid)) = &ids
+                && (libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                    || libc::setgid(*gid) != 0
+                    || libc::setuid(*uid) != 0)
+            {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::chdir(workdir.as_ptr()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: the closure only makes async-signal-safe system calls (see above).
+    unsafe {
+        cmd.pre_exec(setup);
+    }
+    Ok(())
+}
+
+/// A started process and the read end of its output pipe.
+pub struct Spawned {
+    pub pid: u32,
+    reader: tokio::net::unix::pipe::Receiver,
+    exit: tokio::sync::oneshot::Receiver<ExitInfo>,
+}
+
+/// Fork and exec. The exit status is registered with the reaper before this
+/// returns, so it cannot be lost.
+pub fn spawn(prepared: Prepared, reaper: &Reaper) -> Result<Spawned, CannotStart> {
+    let Prepared { mut command, .. } = prepared;
+    let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| CannotStart(format!("cannot create output pipe: {e}")))?;
+    // A larger pipe lets a chatty job write in bigger bursts between reads.
+    let _ = fcntl(&write_end, FcntlArg::F_SETPIPE_SZ(1 << 20));
+    let err_end = write_end
+        .try_clone()
+        .map_err(|e| CannotStart(format!("cannot duplicate output pipe: {e}")))?;
+    command.stdout(Stdio::from(write_end));
+    command.stderr(Stdio::from(err_end));
+    let child = command
+        .spawn()
+        .map_err(|e| describe_spawn_error(&command, e))?;
+    let pid = child.id();
+    let exit = reaper.register(pid);
+    // Our copies of the write end must close, or the pipe never reports EOF.
+    drop(command);
+    let reader =
+        receiver(read_end).map_err(|e| CannotStart(format!("cannot watch output pipe: {e}")))?;
+    Ok(Spawned { pid, reader, exit })
+}
+
+fn receiver(fd: OwnedFd) -> io::Result<tokio::net::unix::pipe::Receiver> {
+    tokio::net::unix::pipe::Receiver::from_owned_fd(fd)
+}
+
+fn describe_spawn_error(command: &std::process::Command, e: io::Error) -> CannotStart {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let what = match e.kind() {
+        io::ErrorKind::NotFound => format!("{program}: command not found ({e})"),
+        io::ErrorKind::PermissionDenied => {
+            format!(
+                "cannot start {program}: permission denied (not executable, or workdir/user not accessible: {e})"
+            )
+        }
+        _ => format!(
+            "cannot start {program}: {e} (while executing it or applying limits, user or workdir)"
+        ),
+    };
+    CannotStart(what)
+}
+
+/// Why sundial stops a run before it ends by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Overlap `replace`: a new run took its place.
+    Replaced,
+    /// The daemon is shutting down.
+    Shutdown,
+}
+
+/// How a supervised run ended.
+pub struct Ended {
+    pub outcome: Outcome,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration: Duration,
+    pub output: RunOutput,
+}
+
+/// Read output, enforce the timeout and stop requests, until the main
+/// process has exited.
+pub async fn supervise(
+    spawned: Spawned,
+    mut output: RunOutput,
+    timeout: Option<Duration>,
+    kill_grace: Duration,
+    mut stop: mpsc::UnboundedReceiver<StopReason>,
+) -> Ended {
+    let Spawned {
+        pid,
+        reader,
+        mut exit,
+    } = spawned;
+    let group = Pid::from_raw(pid as i32);
+    let started = Instant::now();
+    let far = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400);
+    let timeout_at = timeout
+        .map(|t| tokio::time::Instant::now() + t)
+        .unwrap_or(far);
+    let mut kill_at = far;
+    let mut timed_out = false;
+    let mut stopped: Option<StopReason> = None;
+    let mut eof = false;
+    let mut buf = vec![0u8; 64 * 1024];
+
+    let status = loop {
+        tokio::select! {
+            biased;
+            r = reader.readable(), if !eof => {
+                if r.is_err() { eof = true; continue; }
+                drain(&reader, &mut buf, &mut output, &mut eof, PER_WAKE);
+            }
+            st = &mut exit => {
+                break st.ok();
+            }
+            _ = tokio::time::sleep_until(timeout_at), if !timed_out && stopped.is_none() && timeout.is_some() => {
+                timed_out = true;
+                let _ = killpg(group, Signal::SIGTERM);
+                kill_at = tokio::time::Instant::now() + kill_grace;
+            }
+            _ = tokio::time::sleep_until(kill_at), if kill_at != far => {
+                let _ = killpg(group, Signal::SIGKILL);
+                kill_at = far;
+            }
+            Some(reason) = stop.recv(), if stopped.is_none() => {
+                stopped = Some(reason);
+                let _ = killpg(group, Signal::SIGTERM);
+                if kill_at == far {
+                    kill_at = tokio::time::Instant::now() + kill_grace;
+                }
+            }
+        }
+    };
+    // Whatever the job wrote before exiting is already in the pipe.
+    if !eof {
+        drain(&reader, &mut buf, &mut output, &mut eof, FINAL_DRAIN);
+    }
+    drop(reader);
+    let duration = started.elapsed();
+
+    if kill_at != far {
+        // We were stopping the group: members that outlive the main process
+        // still get their SIGKILL when the grace period ends.
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep_until(kill_at).await;
+            let _ = killpg(group, Signal::SIGKILL);
+        });
+    }
+
+    let (exit_code, signal) = match status {
+        Some(ExitInfo::Exited(code)) => (Some(code), None),
+        Some(ExitInfo::Signaled(sig)) => (None, Some(sig)),
+        None => (None, None),
+    };
+    let outcome = if timed_out {
+        Outcome::Timeout
+    } else {
+        match (stopped, status) {
+            (Some(StopReason::Shutdown), _) => Outcome::Interrupted,
+            (_, Some(ExitInfo::Exited(0))) => Outcome::Ok,
+            (_, Some(ExitInfo::Exited(_))) => Outcome::Failed,
+            (_, Some(ExitInfo::Signaled(_))) => Outcome::Killed,
+            (_, None) => Outcome::Error,
+        }
+    };
+    Ended {
+        outcome,
+        exit_code,
+        signal,
+        duration,
+        output,
+    }
+}
+
+/// Reads per wakeup: enough to empty a full pipe, few enough that one
+/// chatty job cannot starve the scheduler thread.
+const PER_WAKE: usize = 32;
+/// Reads after the main process exited: what it wrote is at most one pipe's
+/// worth; a leftover process still writing must not hold the run open.
+const FINAL_DRAIN: usize = 64;
+
+/// Read what is available now, without waiting, up to `max_reads` reads.
+fn drain(
+    reader: &tokio::net::unix::pipe::Receiver,
+    buf: &mut [u8],
+    output: &mut RunOutput,
+    eof: &mut bool,
+    max_reads: usize,
+) {
+    for _ in 0..max_reads {
+        match reader.try_read(buf) {
+            Ok(0) => {
+                *eof = true;
+                return;
+            }
+            Ok(n) => output.push(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                *eof = true;
+                return;
+            }
+        }
+    }
+}
+
+/// Run a helper command (an `on_failure` hook) to its end and keep the first
+/// `cap` bytes of its output. A `timeout` ends it with SIGKILL to its group.
+pub async fn capture(
+    prepared: Prepared,
+    reaper: &Reaper,
+    cap: usize,
+    timeout: Option<Duration>,
+) -> Result<(ExitInfo, Vec<u8>), CannotStart> {
+    let Spawned {
+        pid,
+        reader,
+        mut exit,
+    } = spawn(prepared, reaper)?;
+    let group = Pid::from_raw(pid as i32);
+    let far = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400);
+    let deadline = timeout.map_or(far, |t| tokio::time::Instant::now() + t);
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut eof = false;
+    let mut killed = false;
+    let mut read_some = |out: &mut Vec<u8>, eof: &mut bool, max_reads: usize| {
+        for _ in 0..max_reads {
+            match reader.try_read(&mut buf) {
+                Ok(0) => {
+                    *eof = true;
+                    return;
+                }
+                Ok(n) => {
+                    let room = cap.saturating_sub(out.len());
+                    out.extend_from_slice(&buf[..n.min(room)]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    *eof = true;
+                    return;
+                }
+            }
+        }
+    };
+    loop {
+        tokio::select! {
+            r = reader.readable(), if !eof => {
+                if r.is_err() { eof = true; } else { read_some(&mut out, &mut eof, PER_WAKE); }
+            }
+            st = &mut exit => {
+                if !eof { read_some(&mut out, &mut eof, FINAL_DRAIN); }
+                let status = st.map_err(|_| CannotStart("exit status lost".into()))?;
+                return Ok((status, out));
+            }
+            _ = tokio::time::sleep_until(deadline), if deadline != far && !killed => {
+                killed = true;
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+        }
+    }
+}

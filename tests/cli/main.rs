@@ -1,0 +1,10 @@
+//! Integration tests: the real `sundial` binary, run in temporary
+//! directories with explicit `--config`, `--log-dir`, `--state-dir` and
+//! `--runtime-dir`. Schedules use the seconds field so tests wait seconds.
+
+#[macro_use]
+mod support;
+
+mod contrib;
+mod jobs;
+mod lifecycle;
