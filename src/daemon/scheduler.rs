@@ -24,7 +24,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::clock::{Wake, WallTimer};
-use super::fires::{self, LATE_GRACE};
+use super::fires::{self, Due, MISSED_WALK_LIMIT};
 use super::metrics::Metrics;
 use super::notify::{Notice, Notifier};
 use super::ratelimit::RateLimit;
@@ -46,8 +46,6 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 /// How long config-file events must settle before a reload (SPEC 9: a
 /// change applies within 1 s).
 const WATCH_DEBOUNCE: Duration = Duration::from_millis(300);
-/// Fires counted one by one when looking back over downtime.
-const MISSED_WALK_LIMIT: u64 = 100_000;
 
 /// A run waiting to start.
 #[derive(Debug, Clone)]
@@ -532,41 +530,36 @@ impl Daemon {
         };
         let Some(first) = state.next else { return };
         let job = state.job.clone();
-        // All due fires: `first`, and any after it up to now.
-        let (more, newest_after) = fires::missed(&job, first, now, self.started, MISSED_WALK_LIMIT);
-        let newest = newest_after.unwrap_or(first);
-        let count = more + 1;
         state.next = fires::next_fire(&job, now, self.started);
-        let late = now.duration_since(newest);
-        let late_std = Duration::from_millis(late.as_millis().max(0) as u64);
 
         // A scheduled fire supersedes pending retries (SPEC 9).
         self.delayed
             .retain(|d| !(d.job == name && d.pending.trigger == Trigger::Retry));
 
-        let pending = if late_std <= LATE_GRACE {
-            if count > 1 {
-                tracing::warn!(job = %name, skipped = count - 1, "fires were overdue; running once for the newest");
+        let pending = match fires::plan(&job, first, now, self.started) {
+            Due::Run {
+                trigger,
+                scheduled_at,
+                late,
+                overdue,
+            } => {
+                if trigger == Trigger::CatchUp {
+                    tracing::info!(job = %name, missed = overdue + 1, "fires were missed (clock jump or suspend); catching up once for the newest");
+                } else if overdue > 0 {
+                    tracing::warn!(job = %name, skipped = overdue, "fires were overdue; running once for the newest");
+                }
+                Some(Pending {
+                    trigger,
+                    scheduled_at: Some(scheduled_at),
+                    retry_of: None,
+                    attempt: 0,
+                    delay_ms: Some(late.as_millis() as i64),
+                })
             }
-            Some(Pending {
-                trigger: Trigger::Schedule,
-                scheduled_at: Some(newest),
-                retry_of: None,
-                attempt: 0,
-                delay_ms: Some(late.as_millis() as i64),
-            })
-        } else if job.catch_up {
-            tracing::info!(job = %name, missed = count, "fires were missed (clock jump or suspend); catching up once");
-            Some(Pending {
-                trigger: Trigger::CatchUp,
-                scheduled_at: Some(newest),
-                retry_of: None,
-                attempt: 0,
-                delay_ms: Some(late.as_millis() as i64),
-            })
-        } else {
-            tracing::info!(job = %name, missed = count, "fires were missed (clock jump or suspend) and skipped: catch_up is off");
-            None
+            Due::Missed { count } => {
+                tracing::info!(job = %name, missed = count, "fires were missed (clock jump or suspend) and skipped: catch_up is off");
+                None
+            }
         };
         let Some(mut pending) = pending else { return };
         if let Some(jitter) = job.jitter.filter(|j| !j.is_zero()) {

@@ -6,5 +6,6 @@
 mod support;
 
 mod contrib;
+mod control;
 mod jobs;
 mod lifecycle;
