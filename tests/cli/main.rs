@@ -9,3 +9,4 @@ mod contrib;
 mod control;
 mod jobs;
 mod lifecycle;
+mod recovery;
