@@ -11,6 +11,14 @@ pub fn rfc3339(t: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
+/// RFC 3339 with milliseconds, for history rows, where latency and
+/// durations matter below the second.
+pub fn rfc3339_ms(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
+}
+
 /// `2026-07-01 00:00:00 +02:00`: readable, and still unambiguous in a fold.
 pub fn human(z: &ZonedDateTime) -> String {
     z.strftime("%Y-%m-%d %H:%M:%S %:z").to_string()
@@ -75,5 +83,10 @@ mod tests {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         assert_eq!(rfc3339(t, &tz), "2026-07-01T02:00:00+02:00");
         assert_eq!(rfc3339(t, &TimeZone::UTC), "2026-07-01T00:00:00+00:00");
+        let t: Timestamp = "2026-07-01T00:00:00.0421Z".parse().unwrap();
+        assert_eq!(
+            rfc3339_ms(t, &TimeZone::UTC),
+            "2026-07-01T00:00:00.042+00:00"
+        );
     }
 }

@@ -213,8 +213,11 @@ fn seconds_schedule_fires_on_time() {
         let sched: jiff::Timestamp = r["scheduled_at"].as_str().unwrap().parse().unwrap();
         let started: jiff::Timestamp = r["started_at"].as_str().unwrap().parse().unwrap();
         assert_eq!(sched.subsec_nanosecond(), 0, "fires land on whole seconds");
-        // History keeps seconds in RFC 3339; the start is in the same second.
-        assert!(started.duration_since(sched).as_secs() <= 1, "{r}");
+        let late = started.duration_since(sched);
+        assert!(
+            late.as_millis() >= 0 && late.as_millis() < 500,
+            "started {late:?} after the fire: {r}"
+        );
     }
 }
 
