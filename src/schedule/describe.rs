@@ -181,17 +181,26 @@ fn time_phrase(cron: &Cron) -> (String, bool) {
     } else {
         point = join_fragment(&mut out, point, shape(mins, 0, 59), "minute");
     }
-    match shape(hours, 0, 23) {
+    let hours_listed = match shape(hours, 0, 23) {
         Shape::Values(set) if progression_step(set) == Some(1) || set.len() == 1 => {
             if let (Some(first), Some(last)) = (set.first(), set.last()) {
                 out.push_str(&format!(" between {first:02}:00 and {last:02}:59"));
             }
+            true
+        }
+        hour_shape @ Shape::Values(_) => {
+            join_fragment(&mut out, point, hour_shape, "hour");
+            true
         }
         hour_shape => {
             join_fragment(&mut out, point, hour_shape, "hour");
+            false
         }
-    }
-    (out, false)
+    };
+    // "at minutes 0 and 20 past hours 1 and 5" wants "every day" after it;
+    // "every 30 minutes …" and "… of every hour" already repeat.
+    let point = hours_listed && out.starts_with("at ");
+    (out, point)
 }
 
 fn first_fragment(shape: Shape, unit: &str) -> (String, bool) {
@@ -470,8 +479,12 @@ mod tests {
         says("0-10,30 * * * *", "at minutes 0-10 and 30 of every hour");
         says("*/15 */2 * * *", "every 15 minutes during every 2nd hour");
         says(
+            "0,20 9-17 * * *",
+            "at minutes 0 and 20 between 09:00 and 17:59 every day",
+        );
+        says(
             "0,20 1,5,9,13 * * *",
-            "at minutes 0 and 20 past hours 1, 5, 9 and 13",
+            "at minutes 0 and 20 past hours 1, 5, 9 and 13 every day",
         );
         says(
             "*/30 1,5,9,13 * * *",

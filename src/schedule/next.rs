@@ -144,10 +144,30 @@ impl Cron {
                     _ => Some(found),
                 };
             }
-            date = date.tomorrow().ok()?;
+            date = self.next_candidate_day(date)?;
             time = (0, 0, 0);
         }
         None
+    }
+
+    /// The next day after `date` that can match. When the days combine with
+    /// AND, only days in the day-of-month set (or the last day, for `L`) can,
+    /// so jump straight there: `0 0 29 2 *` visits one day a year, not 29.
+    #[inline]
+    fn next_candidate_day(&self, date: Date) -> Option<Date> {
+        if self.dom_restricted && self.dow_restricted {
+            return date.tomorrow().ok();
+        }
+        let day = date.day() as u8;
+        let days_in_month = date.days_in_month() as u8;
+        let mut next = self.days_of_month.next_from(day + 1);
+        if self.last_day_of_month && day < days_in_month {
+            next = Some(next.map_or(days_in_month, |n| n.min(days_in_month)));
+        }
+        match next {
+            Some(n) if n <= days_in_month => Date::new(date.year(), date.month(), n as i8).ok(),
+            _ => date.last_of_month().tomorrow().ok(),
+        }
     }
 
     /// The first day of the next selected month after `date`'s month.
