@@ -368,12 +368,28 @@ mod tests {
         };
         assert_eq!(f.run_id, 42);
         assert_eq!(f.trigger, Some(Trigger::CatchUp));
-        assert_eq!(f.scheduled_at, Some("2026-11-25T09:00:00Z".parse().unwrap()));
-        assert_eq!(f.started_at, Some("2026-11-25T09:00:00.003Z".parse().unwrap()));
+        assert_eq!(
+            f.scheduled_at,
+            Some("2026-11-25T09:00:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            f.started_at,
+            Some("2026-11-25T09:00:00.003Z".parse().unwrap())
+        );
         assert_eq!(f.pid, Some(1234));
-        assert_eq!(f.command.as_deref(), Some("echo 'a\\b'\nrm -rf x command=y"));
+        assert_eq!(
+            f.command.as_deref(),
+            Some("echo 'a\\b'\nrm -rf x command=y")
+        );
 
-        let line = start_line(7, Trigger::Manual, None, &zdt("2026-11-25T09:00:00Z"), None, "");
+        let line = start_line(
+            7,
+            Trigger::Manual,
+            None,
+            &zdt("2026-11-25T09:00:00Z"),
+            None,
+            "",
+        );
         let Some(Frame::Start(f)) = parse(line.as_bytes()) else {
             panic!()
         };
@@ -443,10 +459,14 @@ mod tests {
             assert_eq!(parse(line), None, "{:?}", String::from_utf8_lossy(line));
         }
         // Damaged values: still a frame, fields unknown.
-        let Some(Frame::End(f)) = parse(b"<== run 9 end: outcome=maybe exit=x duration=zz \xff") else {
+        let Some(Frame::End(f)) = parse(b"<== run 9 end: outcome=maybe exit=x duration=zz \xff")
+        else {
             panic!()
         };
-        assert_eq!((f.run_id, f.outcome, f.exit_code, f.duration), (9, None, None, None));
+        assert_eq!(
+            (f.run_id, f.outcome, f.exit_code, f.duration),
+            (9, None, None, None)
+        );
         assert_eq!(classify(b"[run 12] hi"), LineKind::Prefixed(12, 9));
     }
 

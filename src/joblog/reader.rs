@@ -107,10 +107,7 @@ fn open_all(dir: &Path, job: &str) -> Result<Vec<Source>, JobLogError> {
 /// that starts a line holds the whole line when it is at most [`BLOCK`]
 /// bytes, else its first [`BLOCK`] bytes and the rest follows in further
 /// pieces. `f` returns `false` to stop.
-fn for_each_line(
-    r: &mut dyn Read,
-    mut f: impl FnMut(&[u8], bool) -> bool,
-) -> io::Result<bool> {
+fn for_each_line(r: &mut dyn Read, mut f: impl FnMut(&[u8], bool) -> bool) -> io::Result<bool> {
     let mut buf = vec![0u8; BLOCK];
     let (mut start, mut end) = (0, 0);
     let mut eof = false;

@@ -158,14 +158,17 @@ impl Rotator {
         let mut shared = lock(&self.shared);
         let mut files = rotated_files(&self.dir, &self.job)
             .map_err(|e| JobLogError::io(&self.dir, Op::ReadDir, e))?;
-        files.sort_by(|a, b| b.index.cmp(&a.index));
+        files.sort_by_key(|f| std::cmp::Reverse(f.index));
         let mut first_err = None;
         for f in &files {
             let result = if f.index >= keep {
                 fs::remove_file(&f.path).map_err(|e| JobLogError::io(&f.path, Op::Remove, e))
             } else {
-                fs::rename(&f.path, rotated_path(&self.dir, &self.job, f.index + 1, f.gz))
-                    .map_err(|e| JobLogError::io(&f.path, Op::Rename, e))
+                fs::rename(
+                    &f.path,
+                    rotated_path(&self.dir, &self.job, f.index + 1, f.gz),
+                )
+                .map_err(|e| JobLogError::io(&f.path, Op::Rename, e))
             };
             if let Err(e) = result {
                 first_err.get_or_insert(e);
@@ -181,10 +184,8 @@ impl Rotator {
             fs::rename(&current, rotated_path(&self.dir, &self.job, 1, false))
                 .map_err(|e| JobLogError::io(&current, Op::Rename, e))
         };
-        if let Err(e) = moved {
-            // The current file stays; the writer keeps appending to it.
-            return Err(e);
-        }
+        // On failure the current file stays; the writer keeps appending to it.
+        moved?;
         if compress && keep > 0 {
             self.queue_uncompressed(&mut shared, keep);
         }
@@ -329,8 +330,16 @@ mod tests {
     fn lists_only_this_jobs_rotated_files() {
         let dir = tempfile::tempdir().unwrap();
         for name in [
-            "a.log", "a.log.1", "a.log.2.gz", "a.log.x", "a.log.0", "a.log.3.gz.tmp", "a.log.log",
-            "a.log.log.1", "b.log.1", "a.log.",
+            "a.log",
+            "a.log.1",
+            "a.log.2.gz",
+            "a.log.x",
+            "a.log.0",
+            "a.log.3.gz.tmp",
+            "a.log.log",
+            "a.log.log.1",
+            "b.log.1",
+            "a.log.",
         ] {
             fs::write(dir.path().join(name), b"").unwrap();
         }
@@ -344,7 +353,13 @@ mod tests {
     fn rotation_shifts_and_drops_past_keep() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for (name, body) in [("j.log", "cur"), ("j.log.1", "one"), ("j.log.2.gz", "two"), ("j.log.3", "three"), ("j.log.7", "old")] {
+        for (name, body) in [
+            ("j.log", "cur"),
+            ("j.log.1", "one"),
+            ("j.log.2.gz", "two"),
+            ("j.log.3", "three"),
+            ("j.log.7", "old"),
+        ] {
             fs::write(d.join(name), body).unwrap();
         }
         let mut r = Rotator::new(d.to_path_buf(), "j".into());

@@ -22,7 +22,9 @@ fn settings(max_size: u64, keep: u32) -> LogSettings {
 }
 
 fn now() -> ZonedDateTime {
-    "2026-11-25T10:00:00.003+01:00[Europe/Berlin]".parse().unwrap()
+    "2026-11-25T10:00:00.003+01:00[Europe/Berlin]"
+        .parse()
+        .unwrap()
 }
 
 fn begin(log: &mut JobLog, run_id: i64) {
@@ -89,7 +91,9 @@ fn assert_same(got: &[u8], exp: &[u8]) {
         return;
     }
     let at = got.iter().zip(exp).take_while(|(a, b)| a == b).count();
-    let ctx = |b: &[u8]| String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned();
+    let ctx = |b: &[u8]| {
+        String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned()
+    };
     panic!(
         "differ at byte {at} (got {} bytes, expected {}):\n got: {:?}\n exp: {:?}",
         got.len(),
@@ -113,7 +117,8 @@ fn framing_round_trip() {
     assert_eq!(log.path(), d.join("backup.log"));
     assert!(!d.exists(), "new() does no I/O");
     begin(&mut log, 42);
-    log.note(42, "workdir /home/x does not exist; running in /").unwrap();
+    log.note(42, "workdir /home/x does not exist; running in /")
+        .unwrap();
     log.write(42, b"hello\nwor").unwrap();
     log.write(42, b"ld").unwrap();
     let stats = end(&mut log, 42);
@@ -134,8 +139,13 @@ fn framing_round_trip() {
         .collect();
     assert_eq!(frames.len(), 3);
     assert!(matches!(&frames[0], Frame::Start(s) if s.run_id == 42 && s.pid == Some(1234)));
-    assert!(matches!(&frames[2], Frame::End(e) if e.bytes == Some(11) && e.outcome == Some(Outcome::Ok)));
-    assert_eq!(read_run(&d, "backup", 42).unwrap().unwrap(), text.as_bytes());
+    assert!(
+        matches!(&frames[2], Frame::End(e) if e.bytes == Some(11) && e.outcome == Some(Outcome::Ok))
+    );
+    assert_eq!(
+        read_run(&d, "backup", 42).unwrap().unwrap(),
+        text.as_bytes()
+    );
     assert_eq!(read_run(&d, "backup", 41).unwrap(), None);
     assert_eq!(last_run_id(&d, "backup").unwrap(), Some(42));
 
@@ -159,7 +169,13 @@ fn killed_run_and_dropped_bytes_in_end_frame() {
         dropped: 10,
     });
     assert!(err.is_none());
-    assert_eq!(stats, RunStats { bytes: 13, lost: 10 });
+    assert_eq!(
+        stats,
+        RunStats {
+            bytes: 13,
+            lost: 10
+        }
+    );
     let text = fs::read_to_string(dir.path().join("j.log")).unwrap();
     assert!(
         text.ends_with("abc\n<== run 1 end: outcome=killed signal=15 (SIGTERM) duration=2.000s bytes=13 lost=10\n"),
@@ -204,8 +220,17 @@ fn read_run_across_rotation_and_lost_start_frame() {
     log.write(1, &out).unwrap();
     end(&mut log, 1);
     let got = output_of(d, "j", 1);
-    assert!(!got.is_empty() && out.ends_with(&got), "{}", String::from_utf8_lossy(&got));
-    assert!(!read_run(d, "j", 1).unwrap().unwrap().starts_with(b"==> run 1 start"));
+    assert!(
+        !got.is_empty() && out.ends_with(&got),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        !read_run(d, "j", 1)
+            .unwrap()
+            .unwrap()
+            .starts_with(b"==> run 1 start")
+    );
 }
 
 #[test]
@@ -234,9 +259,11 @@ fn read_run_across_gz_files() {
     }
     // No temporary files left.
     assert!(
-        fs::read_dir(d)
+        fs::read_dir(d).unwrap().all(|e| !e
             .unwrap()
-            .all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.'))
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.'))
     );
     assert_eq!(last_run_id(d, "z").unwrap(), Some(4));
     // tail reads through the gz files too.
@@ -250,10 +277,17 @@ fn corrupt_gz_is_skipped_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::write(d.join("j.log.2.gz"), b"\x1f\x8b\x08\x00garbage garbage").unwrap();
-    fs::write(d.join("j.log.1"), b"==> run 5 start: trigger=manual\nfive\n").unwrap();
+    fs::write(
+        d.join("j.log.1"),
+        b"==> run 5 start: trigger=manual\nfive\n",
+    )
+    .unwrap();
     fs::write(d.join("j.log"), b"<== run 5 end: outcome=ok\n").unwrap();
     let run = read_run(d, "j", 5).unwrap().unwrap();
-    assert_eq!(run, b"==> run 5 start: trigger=manual\nfive\n<== run 5 end: outcome=ok\n");
+    assert_eq!(
+        run,
+        b"==> run 5 start: trigger=manual\nfive\n<== run 5 end: outcome=ok\n"
+    );
     assert_eq!(last_run_id(d, "j").unwrap(), Some(5));
     assert_eq!(tail(d, "j", 10).unwrap(), run);
     // Truncated frames and garbage lines are just output.
@@ -284,9 +318,18 @@ fn rotation_bound_with_a_flood() {
             total += chunk.len();
         }
         let stats = end(&mut log, 1);
-        assert_eq!(stats, RunStats { bytes: total as u64, lost: 0 });
+        assert_eq!(
+            stats,
+            RunStats {
+                bytes: total as u64,
+                lost: 0
+            }
+        );
         log.wait_for_compression();
-        let files: Vec<_> = fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+        let files: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         assert!(files.len() <= keep as usize + 1, "{files:?}");
         let mut sum = 0;
         for f in &files {
@@ -305,7 +348,9 @@ fn huge_single_write_is_split_across_files() {
     let max = 64 * 1024;
     let mut log = JobLog::new(d.into(), "big".into(), settings(max, 100));
     begin(&mut log, 1);
-    let data: Vec<u8> = (0..1_000_000u32).map(|i| b"abcdefghij\n"[(i % 11) as usize]).collect();
+    let data: Vec<u8> = (0..1_000_000u32)
+        .map(|i| b"abcdefghij\n"[(i % 11) as usize])
+        .collect();
     log.write(1, &data).unwrap();
     end(&mut log, 1);
     let files = log_files(d, "big");
@@ -336,7 +381,10 @@ fn interleaved_runs_are_demultiplexed() {
     log.write(1, b"z\n").unwrap();
     end(&mut log, 1);
     let text = fs::read_to_string(d.join("o.log")).unwrap();
-    assert!(text.contains("\n[run 2] y1\n[run 1] xx2\n[run 2] y2\n"), "{text}");
+    assert!(
+        text.contains("\n[run 2] y1\n[run 1] xx2\n[run 2] y2\n"),
+        "{text}"
+    );
     assert!(text.contains("\nz\n<== run 1 end"), "{text}");
     assert_eq!(output_of(d, "o", 1), b"a1\nxx2\nz\n");
     assert_eq!(output_of(d, "o", 2), b"y1\ny2\nno newline at the end\n");
@@ -378,21 +426,24 @@ fn timestamps_prefix_each_line() {
     assert_eq!(end(&mut log, 1), RunStats { bytes: 5, lost: 0 });
     let out = output_of(d, "t", 1);
     let text = String::from_utf8(out).unwrap();
-    let got: Vec<(&str, &str)> = text
-        .lines()
-        .map(|l| l.split_once(' ').unwrap())
-        .collect();
+    let got: Vec<(&str, &str)> = text.lines().map(|l| l.split_once(' ').unwrap()).collect();
     assert_eq!(got.len(), 2, "{text}");
     for (stamp, _) in &got {
         assert!(stamp.parse::<jiff::Timestamp>().is_ok(), "{stamp}");
         // The run's zone (Europe/Berlin), millisecond precision.
-        assert!(stamp.len() == "2026-11-25T10:00:00.003+01:00".len(), "{stamp}");
+        assert!(
+            stamp.len() == "2026-11-25T10:00:00.003+01:00".len(),
+            "{stamp}"
+        );
     }
     assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), ["a", "bc"]);
     let raw = fs::read_to_string(d.join("t.log")).unwrap();
     let line = raw.lines().find(|l| l.starts_with("[run 2] ")).unwrap();
     let (stamp, rest) = line["[run 2] ".len()..].split_once(' ').unwrap();
-    assert!(stamp.parse::<jiff::Timestamp>().is_ok() && rest == "d", "{line}");
+    assert!(
+        stamp.parse::<jiff::Timestamp>().is_ok() && rest == "d",
+        "{line}"
+    );
 }
 
 #[test]
@@ -458,15 +509,17 @@ fn an_unwritable_directory_counts_lost_bytes_and_recovers() {
     fs::write(&blocker, b"").unwrap();
     let d = blocker.join("logs");
     let mut log = JobLog::new(d.clone(), "j".into(), settings(1 << 20, 3));
-    assert!(log.begin(&RunStart {
-        run_id: 1,
-        trigger: Trigger::Manual,
-        scheduled_at: None,
-        started_at: now(),
-        pid: None,
-        command: "x",
-    })
-    .is_err());
+    assert!(
+        log.begin(&RunStart {
+            run_id: 1,
+            trigger: Trigger::Manual,
+            scheduled_at: None,
+            started_at: now(),
+            pid: None,
+            command: "x",
+        })
+        .is_err()
+    );
     let err = log.write(1, b"12345").unwrap_err();
     assert!(err.to_string().contains("blocker/logs"), "{err}");
     let (stats, err) = log.end(&end_of(1));
@@ -531,14 +584,25 @@ fn tail_across_files() {
 fn log_files_are_listed_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for name in ["j.log", "j.log.1", "j.log.2.gz", "j.log.10", "j.log.3", "j.log.3.gz", "jj.log.1"] {
+    for name in [
+        "j.log",
+        "j.log.1",
+        "j.log.2.gz",
+        "j.log.10",
+        "j.log.3",
+        "j.log.3.gz",
+        "jj.log.1",
+    ] {
         fs::write(d.join(name), b"").unwrap();
     }
     let names: Vec<String> = log_files(d, "j")
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["j.log.10", "j.log.3", "j.log.2.gz", "j.log.1", "j.log"]);
+    assert_eq!(
+        names,
+        ["j.log.10", "j.log.3", "j.log.2.gz", "j.log.1", "j.log"]
+    );
     assert!(log_files(&d.join("missing"), "j").is_empty());
     assert_eq!(read_run(&d.join("missing"), "j", 1).unwrap(), None);
     assert_eq!(last_run_id(&d.join("missing"), "j").unwrap(), None);
@@ -555,7 +619,10 @@ fn follower_sees_appends_and_rotation() {
     let wait = Duration::from_secs(10);
 
     log.write(1, b"first\n").unwrap();
-    let got = follower.next_chunk_timeout(wait).unwrap().expect("data in time");
+    let got = follower
+        .next_chunk_timeout(wait)
+        .unwrap()
+        .expect("data in time");
     assert_eq!(got, b"first\n");
 
     // Enough to rotate several times; the follower must see all of it, in
@@ -584,7 +651,12 @@ fn follower_sees_appends_and_rotation() {
     expected.extend_from_slice(b"the very end\n");
     assert_same(&output, &expected);
     // Nothing more: a bounded wait returns None.
-    assert_eq!(follower.next_chunk_timeout(Duration::from_millis(50)).unwrap(), None);
+    assert_eq!(
+        follower
+            .next_chunk_timeout(Duration::from_millis(50))
+            .unwrap(),
+        None
+    );
 }
 
 #[test]

@@ -231,10 +231,13 @@ impl JobLog {
 
     /// The accounting so far of an active run.
     pub fn stats(&self, run_id: i64) -> Option<RunStats> {
-        self.runs.iter().find(|r| r.run_id == run_id).map(|r| RunStats {
-            bytes: r.bytes,
-            lost: r.lost,
-        })
+        self.runs
+            .iter()
+            .find(|r| r.run_id == run_id)
+            .map(|r| RunStats {
+                bytes: r.bytes,
+                lost: r.lost,
+            })
     }
 
     /// Blocks until rotated files queued for gzip are compressed (shutdown,
@@ -305,7 +308,12 @@ impl JobLog {
             push_overlapping(&mut self.runs[i], data, stamp.as_deref(), &mut batch);
             Split::AtNewline
         } else {
-            push_stamped(&mut self.runs[i], data, stamp.as_deref().unwrap_or(""), &mut batch);
+            push_stamped(
+                &mut self.runs[i],
+                data,
+                stamp.as_deref().unwrap_or(""),
+                &mut batch,
+            );
             Split::Anywhere
         };
         let result = self.emit_batch(&batch, i, split);
@@ -705,7 +713,8 @@ fn push_overlapping(run: &mut RunState, data: &[u8], stamp: Option<&str>, batch:
     for mut piece in pieces(data) {
         while !piece.is_empty() {
             if run.line.is_empty() {
-                run.line.extend_from_slice(format!("[run {}] ", run.run_id).as_bytes());
+                run.line
+                    .extend_from_slice(format!("[run {}] ", run.run_id).as_bytes());
                 if let Some(stamp) = stamp {
                     run.line.extend_from_slice(stamp.as_bytes());
                 }
