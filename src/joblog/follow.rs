@@ -12,10 +12,15 @@
 //! `<job>.log` is still the file it has open (same inode). If not, the writer
 //! renamed it away; the writer never writes to a file after renaming it, so
 //! the follower reads the old one to its end once more and then switches to
-//! the new file from its start.
+//! the new file from its start. A follower that fell behind by several
+//! rotations finds its old file among `<job>.log.N` by inode and first reads
+//! the files rotated after it (`.N-1` ... `.1`, gzipped or not). If its old
+//! file is gone from the plain names (compressed or removed meanwhile), it
+//! cannot tell how far behind it is and goes on with the current file.
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -23,6 +28,9 @@ use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
 
+use flate2::read::MultiGzDecoder;
+
+use super::rotate::rotated_files;
 use super::{JobLogError, Op, log_path};
 
 /// The most a single [`Follower::next_chunk`] returns.
@@ -30,7 +38,12 @@ const CHUNK: usize = 64 * 1024;
 
 /// Follows a job's log. Create with [`follow`].
 pub struct Follower {
+    dir: PathBuf,
+    job: String,
     path: PathBuf,
+    /// Rotated files to read whole before the current one (when the
+    /// follower fell behind several rotations).
+    backlog: VecDeque<(PathBuf, Box<dyn Read + Send>)>,
     /// The file being read, its inode and the read position.
     current: Option<(File, u64)>,
     pos: u64,
@@ -83,7 +96,10 @@ pub fn follow(dir: &Path, job: &str, from_end: bool) -> Result<Follower, JobLogE
     // The watch is in place before the file is opened: nothing written
     // from now on can be missed.
     let mut follower = Follower {
+        dir: dir.to_path_buf(),
+        job: job.to_string(),
         path: log_path(dir, job),
+        backlog: VecDeque::new(),
         current: None,
         pos: 0,
         wake: rx,
@@ -145,12 +161,23 @@ impl Follower {
         }
     }
 
-    /// Data that is there now, without waiting: the rest of the open file,
-    /// then, if the file was rotated away, the new one.
+    /// Data that is there now, without waiting: the backlog of rotated
+    /// files, the rest of the open file, then, if the file was rotated away,
+    /// the new one.
     fn read_available(&mut self) -> Result<Option<Vec<u8>>, JobLogError> {
+        let mut buf = vec![0u8; CHUNK];
         loop {
+            if let Some((path, reader)) = self.backlog.front_mut() {
+                let n = read_some(reader, &mut buf)
+                    .map_err(|e| JobLogError::io(path.as_path(), Op::Read, e))?;
+                if n > 0 {
+                    buf.truncate(n);
+                    return Ok(Some(buf));
+                }
+                self.backlog.pop_front();
+                continue;
+            }
             if let Some((file, _)) = self.current.as_mut() {
-                let mut buf = vec![0u8; CHUNK];
                 let n = read_some(file, &mut buf)
                     .map_err(|e| JobLogError::io(&self.path, Op::Read, e))?;
                 if n > 0 {
@@ -176,10 +203,9 @@ impl Follower {
             if now.is_none() || now == ours {
                 return Ok(None);
             }
-            // Rotated (or created): the old file was read to its end after
-            // the rename, so switch.
+            // Rotated (or created). The writer never writes a file after
+            // renaming it, so one more read finishes the old one.
             if let Some((file, _)) = self.current.as_mut() {
-                let mut buf = vec![0u8; CHUNK];
                 let n = read_some(file, &mut buf)
                     .map_err(|e| JobLogError::io(&self.path, Op::Read, e))?;
                 if n > 0 {
@@ -188,7 +214,40 @@ impl Follower {
                     return Ok(Some(buf));
                 }
             }
+            if let Some(ino) = ours {
+                self.queue_rotated_after(ino);
+            }
             self.open_current()?;
+        }
+    }
+
+    /// Queues the files rotated after the one with inode `ino`, oldest
+    /// first, opening them now so further rotations cannot move them away.
+    fn queue_rotated_after(&mut self, ino: u64) {
+        let Ok(files) = rotated_files(&self.dir, &self.job) else {
+            return;
+        };
+        let Some(ours) = files
+            .iter()
+            .filter(|f| !f.gz)
+            .find(|f| std::fs::metadata(&f.path).is_ok_and(|m| m.ino() == ino))
+            .map(|f| f.index)
+        else {
+            return;
+        };
+        for index in (1..ours).rev() {
+            let plain = files.iter().find(|f| f.index == index && !f.gz);
+            let gz = files.iter().find(|f| f.index == index && f.gz);
+            let opened = plain
+                .and_then(|f| File::open(&f.path).ok().map(|file| (f, file)))
+                .or_else(|| gz.and_then(|f| File::open(&f.path).ok().map(|file| (f, file))));
+            let Some((f, file)) = opened else { continue };
+            let reader: Box<dyn Read + Send> = if f.gz {
+                Box::new(MultiGzDecoder::new(BufReader::new(file)))
+            } else {
+                Box::new(file)
+            };
+            self.backlog.push_back((f.path.clone(), reader));
         }
     }
 
@@ -214,10 +273,12 @@ impl Follower {
     }
 }
 
-fn read_some(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+/// One read, retried on EINTR; a damaged gzip stream reads as its end.
+fn read_some(r: &mut (impl Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
     loop {
-        match file.read(buf) {
+        match r.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Ok(0),
             other => return other,
         }
     }

@@ -158,7 +158,7 @@ impl Rotator {
         let mut shared = lock(&self.shared);
         let mut files = rotated_files(&self.dir, &self.job)
             .map_err(|e| JobLogError::io(&self.dir, Op::ReadDir, e))?;
-        files.sort_by(|a, b| b.index.cmp(&a.index));
+        files.sort_by_key(|f| std::cmp::Reverse(f.index));
         let mut first_err = None;
         for f in &files {
             let result = if f.index >= keep {
@@ -184,6 +184,7 @@ impl Rotator {
             fs::rename(&current, rotated_path(&self.dir, &self.job, 1, false))
                 .map_err(|e| JobLogError::io(&current, Op::Rename, e))
         };
+        // On failure the current file stays; the writer keeps appending to it.
         moved?;
         if compress && keep > 0 {
             self.queue_uncompressed(&mut shared, keep);
