@@ -154,6 +154,7 @@ pub fn stop(ctx: &Context, timeout: &str) -> Result<()> {
     )
     .map_err(|e| Failure::runtime(format!("cannot signal pid {pid}: {e}")))?;
     if lockfile::wait_released(&paths.runtime_dir, timeout)? {
+        wait_exited(pid);
         println!("sundial: stopped (pid {pid})");
         Ok(())
     } else {
@@ -162,6 +163,22 @@ pub fn stop(ctx: &Context, timeout: &str) -> Result<()> {
              Wait longer with --timeout, or force it with `kill -KILL {pid}` (running jobs are then recorded as interrupted at the next start)",
             crate::config::units::format_duration(timeout)
         )))
+    }
+}
+
+/// The daemon releases its lock as the very last thing before exiting, so
+/// the process is gone a moment later; wait that moment (bounded), so that
+/// `stop` returning means the pid no longer runs. A zombie waiting for init
+/// to reap it counts as gone.
+fn wait_exited(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) if !stat.rsplit(") ").next().unwrap_or("").starts_with('Z') => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            _ => return,
+        }
     }
 }
 
