@@ -10,3 +10,4 @@ mod control;
 mod jobs;
 mod lifecycle;
 mod recovery;
+mod tools;
