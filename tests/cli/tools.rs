@@ -320,3 +320,23 @@ fn completions_and_man_page() {
     );
     assert!(stdout(&man).contains("sundial"));
 }
+
+/// The files shipped in contrib/ are generated from the CLI; they must be
+/// regenerated when it changes (the message says how).
+#[test]
+fn shipped_completions_and_man_page_are_current() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (args, file) in [
+        (&["completions", "bash"][..], "contrib/completions/sundial.bash"),
+        (&["completions", "zsh"], "contrib/completions/_sundial"),
+        (&["completions", "fish"], "contrib/completions/sundial.fish"),
+        (&["man"], "contrib/man/sundial.1"),
+    ] {
+        let shipped = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        assert!(
+            stdout(&bare(args)) == shipped,
+            "{file} is out of date: run `sundial {} > {file}`",
+            args.join(" ")
+        );
+    }
+}
