@@ -11,11 +11,13 @@
 //! - [`daemonize`], [`lockfile`]: detaching from the terminal, one instance.
 //! - [`config`]: `jobs.yaml` into validated jobs.
 //! - [`schedule`]: cron expressions and their next fire times.
+//! - [`export`]: jobs as Kubernetes CronJobs or systemd units.
 //! - [`joblog`]: framed, rotating per-job output files.
 //! - [`history`]: the SQLite run history.
 //! - [`run`]: the shared vocabulary of a run (trigger, outcome).
 
 pub mod config;
+pub mod export;
 pub mod history;
 pub mod joblog;
 pub mod run;
