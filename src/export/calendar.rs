@@ -94,7 +94,14 @@ pub fn on_calendar(cron: &Cron, tz_name: &str) -> Result<Vec<String>, String> {
         return Err(format!("time zone `{tz_name}` is not a valid zone name"));
     }
     let lines = day_lines(cron)?;
-    check_day_rule(cron, &lines)?;
+    let used = check_day_rule(cron, &lines)?;
+    // Intersections can leave a term that never matches (`Wed *-02-31`);
+    // it changes nothing, so it is not written.
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .zip(used)
+        .filter_map(|(line, used)| used.then_some(line))
+        .collect();
     let time = format!(
         "{}:{}:{}",
         render_numbers(cron.hours(), 0, 23),
@@ -256,8 +263,10 @@ fn plain_and_from_end(plain: FieldSet, from_end: FieldSet) -> Result<Option<Days
 }
 
 /// Compares the terms with sundial's own day rule on every day of one
-/// 400-year cycle (months included); any difference is an error.
-fn check_day_rule(cron: &Cron, lines: &[Line]) -> Result<(), String> {
+/// 400-year cycle (months included); any difference is an error. Returns,
+/// per term, whether it matched any day at all.
+fn check_day_rule(cron: &Cron, lines: &[Line]) -> Result<Vec<bool>, String> {
+    let mut used = vec![false; lines.len()];
     for year in CHECK_FROM_YEAR..CHECK_FROM_YEAR + 400 {
         for month in 1i8..=12 {
             let first = Date::new(year, month, 1).map_err(|e| e.to_string())?;
@@ -268,9 +277,13 @@ fn check_day_rule(cron: &Cron, lines: &[Line]) -> Result<(), String> {
                 let weekday = (first_weekday + day - 1) % 7;
                 let sundial = cron.months().contains(month)
                     && cron.day_matches_parts(day, weekday, days_in_month);
-                let systemd = lines
-                    .iter()
-                    .any(|l| l.matches(month, day, weekday, days_in_month));
+                let mut systemd = false;
+                for (line, used) in lines.iter().zip(used.iter_mut()) {
+                    if line.matches(month, day, weekday, days_in_month) {
+                        *used = true;
+                        systemd = true;
+                    }
+                }
                 if sundial != systemd {
                     return Err(format!(
                         "the systemd translation would differ on {year}-{month:02}-{day:02} \
@@ -282,7 +295,7 @@ fn check_day_rule(cron: &Cron, lines: &[Line]) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(used)
 }
 
 /// `[weekdays ]*-months-days` or `[weekdays ]*-months~days`.
@@ -452,6 +465,13 @@ mod tests {
         );
         assert_eq!(cal("0 0 */2 * 1#2"), ["Mon *-*-09,11,13 00:00:00 UTC"]);
         assert_eq!(cal("0 0 L * */2"), ["Tue,Thu,Sat,Sun *-*~01 00:00:00 UTC"]);
+    }
+
+    #[test]
+    fn drops_terms_that_never_match() {
+        // Days 1, 11, 21, 31 of February against the second Monday (8-14)
+        // and the fifth Wednesday (29-31): only the first can ever match.
+        assert_eq!(cal("0 0 */10 2 3#5,1#2"), ["Mon *-02-11 00:00:00 UTC"]);
     }
 
     #[test]
