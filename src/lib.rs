@@ -11,6 +11,7 @@
 //! - [`daemonize`], [`lockfile`]: detaching from the terminal, one instance.
 //! - [`config`]: `jobs.yaml` into validated jobs; [`paths`]: where files live.
 //! - [`schedule`]: cron expressions and their next fire times.
+//! - [`export`]: jobs as Kubernetes CronJobs or systemd units.
 //! - [`joblog`]: framed, rotating per-job output files.
 //! - [`history`]: the SQLite run history.
 //! - [`protocol`]: the control socket's wire types, shared by client and daemon.
@@ -24,7 +25,7 @@ pub mod crontab;
 pub mod daemon;
 pub mod daemonize;
 pub mod error;
-//TEMP pub mod export;
+pub mod export;
 pub mod history;
 pub mod joblog;
 pub mod lockfile;

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::cli::{Cli, ExportArgs, NextArgs};
+use crate::cli::{Cli, ExportArgs, ExportTarget, NextArgs};
 use crate::config::Config;
 use crate::daemon::fires;
 use crate::error::{Failure, Result};
@@ -236,14 +236,66 @@ fn read_stdin() -> Result<(String, String)> {
     Ok((text, "<stdin>".into()))
 }
 
-/// `sundial export`.
+/// `sundial export`: print the files (or write them with `--dir`), warn
+/// about approximations, and fail when a job had to be left out.
 pub fn export(ctx: &Context, args: &ExportArgs) -> Result<()> {
     let config = ctx.load_config()?;
-    for name in &args.jobs {
-        find_job(&config, name)?;
+    let jobs: Vec<&crate::config::Job> = if args.jobs.is_empty() {
+        config.jobs.iter().collect()
+    } else {
+        args.jobs
+            .iter()
+            .map(|name| find_job(&config, name))
+            .collect::<Result<_>>()?
+    };
+    let exported = match args.to {
+        ExportTarget::Kubernetes => {
+            crate::export::kubernetes(&jobs, &args.image, args.namespace.as_deref())
+        }
+        ExportTarget::Systemd => {
+            let exe = std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "/usr/bin/sundial".into());
+            crate::export::systemd(&jobs, args.user, &exe)
+        }
+    };
+    match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
+            for (name, contents) in &exported.files {
+                let path = dir.join(name);
+                std::fs::write(&path, contents).map_err(|e| {
+                    Failure::runtime(format!("cannot write {}: {e}", path.display()))
+                })?;
+                eprintln!("sundial: wrote {}", path.display());
+            }
+        }
+        None => {
+            let many = exported.files.len() > 1;
+            for (name, contents) in &exported.files {
+                if many {
+                    println!("# --- {name} ---");
+                }
+                print!("{contents}");
+            }
+        }
     }
-    let _ = args;
-    Err(Failure::runtime("TEMP"))
+    for w in &exported.warnings {
+        eprintln!("sundial: warning: {w}");
+    }
+    for (job, reason) in &exported.refused {
+        eprintln!("sundial: job '{job}' not exported: {reason}");
+    }
+    if exported.refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::runtime(format!(
+            "{} job{} could not be exported (listed above); the rest were",
+            exported.refused.len(),
+            if exported.refused.len() == 1 { "" } else { "s" }
+        )))
+    }
 }
 
 pub fn completions(shell: clap_complete::Shell) -> Result<()> {

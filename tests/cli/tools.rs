@@ -327,7 +327,10 @@ fn completions_and_man_page() {
 fn shipped_completions_and_man_page_are_current() {
     let root = env!("CARGO_MANIFEST_DIR");
     for (args, file) in [
-        (&["completions", "bash"][..], "contrib/completions/sundial.bash"),
+        (
+            &["completions", "bash"][..],
+            "contrib/completions/sundial.bash",
+        ),
         (&["completions", "zsh"], "contrib/completions/_sundial"),
         (&["completions", "fish"], "contrib/completions/sundial.fish"),
         (&["man"], "contrib/man/sundial.1"),
