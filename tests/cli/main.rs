@@ -7,6 +7,7 @@ mod support;
 
 mod contrib;
 mod control;
+mod faults;
 mod jobs;
 mod lifecycle;
 mod recovery;
