@@ -6,9 +6,9 @@
 //! file in one edit instead of one error at a time. Everything after loading
 //! (the daemon, the client commands) works on these validated types only.
 
-pub mod units;
-mod load;
 mod error;
+mod load;
+pub mod units;
 
 pub use error::{ConfigError, Diagnostic};
 pub use load::{load, load_str};
