@@ -308,7 +308,7 @@ fn render_date(line: &Line) -> String {
     match line.days {
         Days::Any => format!("{weekdays}*-{months}-*"),
         Days::Plain(set) => format!("{weekdays}*-{months}-{}", render_numbers(set, 1, 31)),
-        Days::FromEnd(set) => format!("{weekdays}*-{months}~{}", render_list(set, &|v| v, "..")),
+        Days::FromEnd(set) => format!("{weekdays}*-{months}~{}", render_list(set)),
     }
 }
 
@@ -324,7 +324,7 @@ fn render_numbers(set: FieldSet, lo: u8, hi: u8) -> String {
     if let Some((start, step)) = step_to_end(&values, hi) {
         return format!("{start:02}/{step}");
     }
-    render_list(set, &|v| v, "..")
+    render_list(set)
 }
 
 /// `start/step` when `values` are `start, start+step, …` up to the last one
@@ -356,9 +356,9 @@ fn render_weekdays(set: FieldSet) -> String {
 }
 
 /// Values in ascending order as `a..b` runs (three or more) and singles.
-fn render_list(set: FieldSet, map: &dyn Fn(u8) -> u8, range: &str) -> String {
-    let values: Vec<u8> = set.iter().map(map).collect();
-    join_runs(&values, &|a, b| b == a + 1, &|v| format!("{v:02}"), range)
+fn render_list(set: FieldSet) -> String {
+    let values: Vec<u8> = set.iter().collect();
+    join_runs(&values, &|a, b| b == a + 1, &|v| format!("{v:02}"), "..")
 }
 
 /// Joins `values` with commas, writing runs of three or more consecutive
