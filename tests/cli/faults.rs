@@ -168,20 +168,18 @@ fn a_job_that_closes_its_output_and_keeps_running() {
         r["exit_code"], 4,
         "the run lasted until the process ended: {r}"
     );
-    let took = jiff::Timestamp::from(
-        r["ended_at"]
-            .as_str()
-            .unwrap()
-            .parse::<jiff::Timestamp>()
-            .unwrap(),
-    )
-    .duration_since(
-        r["started_at"]
-            .as_str()
-            .unwrap()
-            .parse::<jiff::Timestamp>()
-            .unwrap(),
-    );
+    let took = r["ended_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .duration_since(
+            r["started_at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap(),
+        );
     assert!(took.as_millis() >= 900, "{took:?}");
     assert!(sb.job_log("closer").contains("before"));
 }
