@@ -713,3 +713,41 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn leftovers_are_compressed_and_keep_shrinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A previous daemon without compress, with a larger keep, and a dead
+    // daemon's temporary file.
+    for i in 1..=6 {
+        fs::write(d.join(format!("j.log.{i}")), format!("old {i}\n")).unwrap();
+    }
+    fs::write(d.join(".j.log.gz-tmp.1.7"), b"half").unwrap();
+    let mut s = settings(100, 3);
+    s.compress = true;
+    let mut log = JobLog::new(d.into(), "j".into(), s);
+    begin(&mut log, 1);
+    log.write(1, &lines(5, "new")).unwrap();
+    end(&mut log, 1);
+    log.wait_for_compression();
+    let mut names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["j.log", "j.log.1.gz", "j.log.2.gz", "j.log.3.gz"]);
+    let end_line = format!(
+        "<== run 1 end: outcome=ok exit=0 duration=1.234s bytes={} lost=0\n",
+        lines(5, "new").len()
+    );
+    assert!(whole_stream(d, "j").ends_with(end_line.as_bytes()));
+}
+
+#[test]
+fn writer_and_follower_can_move_between_threads() {
+    fn send<T: Send>() {}
+    send::<JobLog>();
+    send::<Follower>();
+    send::<JobLogError>();
+}
