@@ -175,7 +175,14 @@ pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotSta
 
     cmd.stdin(Stdio::null());
     cmd.process_group(0);
-    install_child_setup(&mut cmd, job.umask, job.limits, &who, &workdir)?;
+    install_child_setup(
+        &mut cmd,
+        job.umask,
+        job.limits,
+        job.kill_grace,
+        &who,
+        &workdir,
+    )?;
     Ok(Prepared {
         command: cmd,
         notes,
@@ -197,6 +204,7 @@ fn install_child_setup(
     cmd: &mut std::process::Command,
     umask: u32,
     limits: Limits,
+    kill_grace: Duration,
     who: &Identity,
     workdir: &Path,
 ) -> Result<(), CannotStart> {
@@ -206,17 +214,24 @@ fn install_child_setup(
         let raw: Vec<nix::libc::gid_t> = groups.iter().map(|g| g.as_raw()).collect();
         (raw, who.gid.as_raw(), who.uid.as_raw())
     });
-    let rlimits: Vec<(nix::libc::__rlimit_resource_t, u64)> = [
-        (nix::libc::RLIMIT_AS, limits.memory),
-        (
-            nix::libc::RLIMIT_CPU,
-            limits.cpu_time.map(|d| d.as_secs().max(1)),
-        ),
-        (nix::libc::RLIMIT_NOFILE, limits.open_files),
-        (nix::libc::RLIMIT_NPROC, limits.processes),
+    // (resource, soft, hard). Soft and hard are equal, so the job cannot
+    // raise them, except for the CPU limit: at a hard CPU limit the kernel
+    // sends SIGKILL, at the soft one SIGXCPU. The hard limit is set
+    // `kill_grace` later, so a job first gets a signal it can clean up on,
+    // as with `timeout`.
+    let cpu = limits.cpu_time.map(|d| {
+        let soft = d.as_secs().max(1);
+        (soft, soft.saturating_add(kill_grace.as_secs().max(1)))
+    });
+    let same = |v: Option<u64>| v.map(|v| (v, v));
+    let rlimits: Vec<(nix::libc::__rlimit_resource_t, u64, u64)> = [
+        (nix::libc::RLIMIT_AS, same(limits.memory)),
+        (nix::libc::RLIMIT_CPU, cpu),
+        (nix::libc::RLIMIT_NOFILE, same(limits.open_files)),
+        (nix::libc::RLIMIT_NPROC, same(limits.processes)),
     ]
     .into_iter()
-    .filter_map(|(res, v)| v.map(|v| (res, v)))
+    .filter_map(|(res, v)| v.map(|(soft, hard)| (res, soft, hard)))
     .collect();
     let nice = limits.nice;
 
@@ -236,10 +251,10 @@ fn install_child_setup(
             libc::sigemptyset(&mut empty);
             libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             libc::umask(umask as libc::mode_t);
-            for (resource, value) in &rlimits {
+            for (resource, soft, hard) in &rlimits {
                 let lim = libc::rlimit {
-                    rlim_cur: *value,
-                    rlim_max: *value,
+                    rlim_cur: *soft,
+                    rlim_max: *hard,
                 };
                 if libc::setrlimit(*resource, &lim) != 0 {
                     return Err(io::Error::last_os_error());

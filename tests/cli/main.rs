@@ -8,3 +8,4 @@ mod support;
 mod contrib;
 mod jobs;
 mod lifecycle;
+mod security;
