@@ -27,9 +27,10 @@
 //! not attributed to the run.
 
 use std::ffi::CString;
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -166,7 +167,7 @@ pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotSta
     for (key, value) in &job.env {
         let value = match value {
             EnvValue::Literal(v) => v.clone(),
-            EnvValue::FromFile(path) => read_secret(path, key)?,
+            EnvValue::FromFile(path) => read_secret(path, key, mode)?,
         };
         cmd.env(key, value);
     }
@@ -189,13 +190,52 @@ pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotSta
     })
 }
 
-fn read_secret(path: &Path, key: &str) -> Result<String, CannotStart> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// The most of a secret file sundial reads: one environment string cannot
+/// pass the kernel's 128 KiB per-string limit anyway.
+const MAX_SECRET: u64 = 64 * 1024;
+
+/// Read a `from_file` secret for this run. It runs on the scheduler thread,
+/// so nothing here may block: a FIFO or device under the name is refused,
+/// not read. In system mode the load-time rule (owned by root, not writable
+/// by group or others) is checked again on the opened file, since the file
+/// may have changed since the config was loaded.
+fn read_secret(path: &Path, key: &str, mode: Mode) -> Result<String, CannotStart> {
+    let fail = |why: String| {
         CannotStart(format!(
-            "cannot read env {key} from {}: {e}",
+            "cannot read env {key} from {}: {why}",
             path.display()
         ))
-    })?;
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    if mode == Mode::System
+        && let Some(bad) = crate::config::insecure_file(path, &meta)
+    {
+        return Err(CannotStart(format!(
+            "refusing env {key} from {}: it {}, so others could choose what a root-started job gets; fix: {}",
+            path.display(),
+            bad.problem,
+            bad.fix
+        )));
+    }
+    if meta.len() > MAX_SECRET {
+        return Err(fail(format!(
+            "{} bytes, more than the {} KiB a secret may have",
+            meta.len(),
+            MAX_SECRET >> 10
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_SECRET)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
     // A trailing newline is an artefact of editors, not part of the secret.
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
 }

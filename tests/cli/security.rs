@@ -633,3 +633,60 @@ fn the_control_socket_answers_only_its_owner_and_root() {
         "the daemon is still up"
     );
 }
+
+#[test]
+fn secrets_are_checked_again_at_each_run() {
+    if !is_root() {
+        skip!("the ownership rules apply in system mode only");
+    }
+    let sb = Sandbox::new("");
+    let secrets = sb.path("secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    let loosened = secrets.join("loosened");
+    std::fs::write(&loosened, "value").unwrap();
+    chmod(&loosened, 0o600);
+    let fifo = secrets.join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    sb.write_config(&cfg(&format!(
+        r#"  loosened:
+    schedule: "{NEVER}"
+    env: {{ TOKEN: {{ from_file: {} }} }}
+    command: echo "got ${{#TOKEN}}"
+  fifo:
+    schedule: "{NEVER}"
+    env: {{ TOKEN: {{ from_file: {} }} }}
+    command: echo "got ${{#TOKEN}}"
+"#,
+        loosened.display(),
+        fifo.display()
+    )));
+    sb.start();
+    assert_eq!(trigger_wait(&sb, "loosened"), 0);
+    assert_eq!(log_value(&sb, "loosened", "got"), "5");
+
+    // Made writable by others after the daemon loaded the config: whoever
+    // can write it now chooses the job's environment, so the run is refused.
+    chmod(&loosened, 0o666);
+    assert_eq!(trigger_wait(&sb, "loosened"), 1);
+    chmod(&loosened, 0o600);
+    let runs = sb.wait_runs("loosened", 2, WAIT);
+    assert_eq!(runs[0]["outcome"], "error", "{}", runs[0]);
+    let log = sb.job_log("loosened");
+    let fix = format!("chmod go-w {}", loosened.display());
+    assert!(log.contains(&fix), "{log}");
+
+    // A FIFO (or device) under a secret's name must not hang the scheduler.
+    let (code, err) = run_expecting_exit(&sb, &["trigger", "fifo", "--wait"], WAIT);
+    assert_eq!(code, 1, "{err}");
+    let runs = sb.wait_runs("fifo", 1, WAIT);
+    assert_eq!(runs[0]["outcome"], "error", "{}", runs[0]);
+    assert!(
+        sb.job_log("fifo").contains("not a regular file"),
+        "{}",
+        sb.job_log("fifo")
+    );
+    assert!(
+        sb.run(&["status"]).status.success(),
+        "the daemon still answers"
+    );
+}
