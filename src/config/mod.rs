@@ -25,6 +25,20 @@ use std::time::Duration;
 
 use crate::schedule::Schedule;
 
+/// The system-mode rule for a file sundial trusts (the config, a
+/// `from_file` secret), for checks after loading, e.g. a secret at each run:
+/// `None` when it is owned by root and not writable by group or others.
+pub fn insecure_file(path: &std::path::Path, meta: &std::fs::Metadata) -> Option<InsecureFile> {
+    use std::os::unix::fs::MetadataExt;
+    host::check_secure(
+        path,
+        host::FileStatus {
+            uid: meta.uid(),
+            mode: meta.mode(),
+        },
+    )
+}
+
 /// Whether sundial runs as root (system mode) or as an ordinary user (SPEC 1).
 /// Some checks differ: `user`/`group` and file ownership rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

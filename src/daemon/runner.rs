@@ -27,9 +27,10 @@
 //! not attributed to the run.
 
 use std::ffi::CString;
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -166,7 +167,7 @@ pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotSta
     for (key, value) in &job.env {
         let value = match value {
             EnvValue::Literal(v) => v.clone(),
-            EnvValue::FromFile(path) => read_secret(path, key)?,
+            EnvValue::FromFile(path) => read_secret(path, key, mode)?,
         };
         cmd.env(key, value);
     }
@@ -175,20 +176,66 @@ pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotSta
 
     cmd.stdin(Stdio::null());
     cmd.process_group(0);
-    install_child_setup(&mut cmd, job.umask, job.limits, &who, &workdir)?;
+    install_child_setup(
+        &mut cmd,
+        job.umask,
+        job.limits,
+        job.kill_grace,
+        &who,
+        &workdir,
+    )?;
     Ok(Prepared {
         command: cmd,
         notes,
     })
 }
 
-fn read_secret(path: &Path, key: &str) -> Result<String, CannotStart> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// The most of a secret file sundial reads: one environment string cannot
+/// pass the kernel's 128 KiB per-string limit anyway.
+const MAX_SECRET: u64 = 64 * 1024;
+
+/// Read a `from_file` secret for this run. It runs on the scheduler thread,
+/// so nothing here may block: a FIFO or device under the name is refused,
+/// not read. In system mode the load-time rule (owned by root, not writable
+/// by group or others) is checked again on the opened file, since the file
+/// may have changed since the config was loaded.
+fn read_secret(path: &Path, key: &str, mode: Mode) -> Result<String, CannotStart> {
+    let fail = |why: String| {
         CannotStart(format!(
-            "cannot read env {key} from {}: {e}",
+            "cannot read env {key} from {}: {why}",
             path.display()
         ))
-    })?;
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    if mode == Mode::System
+        && let Some(bad) = crate::config::insecure_file(path, &meta)
+    {
+        return Err(CannotStart(format!(
+            "refusing env {key} from {}: it {}, so others could choose what a root-started job gets; fix: {}",
+            path.display(),
+            bad.problem,
+            bad.fix
+        )));
+    }
+    if meta.len() > MAX_SECRET {
+        return Err(fail(format!(
+            "{} bytes, more than the {} KiB a secret may have",
+            meta.len(),
+            MAX_SECRET >> 10
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_SECRET)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
     // A trailing newline is an artefact of editors, not part of the secret.
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
 }
@@ -197,6 +244,7 @@ fn install_child_setup(
     cmd: &mut std::process::Command,
     umask: u32,
     limits: Limits,
+    kill_grace: Duration,
     who: &Identity,
     workdir: &Path,
 ) -> Result<(), CannotStart> {
@@ -206,17 +254,24 @@ fn install_child_setup(
         let raw: Vec<nix::libc::gid_t> = groups.iter().map(|g| g.as_raw()).collect();
         (raw, who.gid.as_raw(), who.uid.as_raw())
     });
-    let rlimits: Vec<(nix::libc::__rlimit_resource_t, u64)> = [
-        (nix::libc::RLIMIT_AS, limits.memory),
-        (
-            nix::libc::RLIMIT_CPU,
-            limits.cpu_time.map(|d| d.as_secs().max(1)),
-        ),
-        (nix::libc::RLIMIT_NOFILE, limits.open_files),
-        (nix::libc::RLIMIT_NPROC, limits.processes),
+    // (resource, soft, hard). Soft and hard are equal, so the job cannot
+    // raise them, except for the CPU limit: at a hard CPU limit the kernel
+    // sends SIGKILL, at the soft one SIGXCPU. The hard limit is set
+    // `kill_grace` later, so a job first gets a signal it can clean up on,
+    // as with `timeout`.
+    let cpu = limits.cpu_time.map(|d| {
+        let soft = d.as_secs().max(1);
+        (soft, soft.saturating_add(kill_grace.as_secs().max(1)))
+    });
+    let same = |v: Option<u64>| v.map(|v| (v, v));
+    let rlimits: Vec<(nix::libc::__rlimit_resource_t, u64, u64)> = [
+        (nix::libc::RLIMIT_AS, same(limits.memory)),
+        (nix::libc::RLIMIT_CPU, cpu),
+        (nix::libc::RLIMIT_NOFILE, same(limits.open_files)),
+        (nix::libc::RLIMIT_NPROC, same(limits.processes)),
     ]
     .into_iter()
-    .filter_map(|(res, v)| v.map(|v| (res, v)))
+    .filter_map(|(res, v)| v.map(|(soft, hard)| (res, soft, hard)))
     .collect();
     let nice = limits.nice;
 
@@ -236,10 +291,10 @@ fn install_child_setup(
             libc::sigemptyset(&mut empty);
             libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             libc::umask(umask as libc::mode_t);
-            for (resource, value) in &rlimits {
+            for (resource, soft, hard) in &rlimits {
                 let lim = libc::rlimit {
-                    rlim_cur: *value,
-                    rlim_max: *value,
+                    rlim_cur: *soft,
+                    rlim_max: *hard,
                 };
                 if libc::setrlimit(*resource, &lim) != 0 {
                     return Err(io::Error::last_os_error());

@@ -11,4 +11,5 @@ mod faults;
 mod jobs;
 mod lifecycle;
 mod recovery;
+mod security;
 mod tools;
