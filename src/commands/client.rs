@@ -68,12 +68,20 @@ pub fn request(ctx: &Context, body: RequestBody) -> Result<Exchange> {
     })?;
     let mut line = serde_json::to_vec(&Request::new(body)).expect("requests serialize");
     line.push(b'\n');
-    stream
-        .write_all(&line)
-        .map_err(|e| Failure::runtime(format!("cannot send to {}: {e}", socket.display())))?;
-    Ok(Exchange {
+    let sent = stream.write_all(&line);
+    let mut exchange = Exchange {
         reader: BufReader::new(stream),
-    })
+    };
+    if let Err(e) = sent {
+        // The daemon may refuse (and close) before reading the request; its
+        // reply says why, which beats "broken pipe".
+        exchange.next_reply()?;
+        return Err(Failure::runtime(format!(
+            "cannot send to {}: {e}",
+            socket.display()
+        )));
+    }
+    Ok(exchange)
 }
 
 pub fn status(ctx: &Context, json: bool) -> Result<()> {

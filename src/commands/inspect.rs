@@ -168,13 +168,15 @@ pub fn logs(ctx: &Context, args: &LogsArgs) -> Result<()> {
         (None, false) => None,
     };
     if let Some(id) = run_id {
-        let bytes = joblog::read_run(dir, &args.job, id).map_err(io)?.ok_or_else(|| {
-            Failure::runtime(format!(
+        // Streamed: a run of any size comes back without being held in memory.
+        let found = joblog::copy_run(dir, &args.job, id, &mut out).map_err(io)?;
+        if !found {
+            return Err(Failure::runtime(format!(
                 "run {id} of '{}' is not in its logs (rotated away, or another job's run); see `sundial history {}`",
                 args.job, args.job
-            ))
-        })?;
-        print(&mut out, &bytes);
+            )));
+        }
+        let _ = out.flush();
         return Ok(());
     }
     let tail = joblog::tail(dir, &args.job, args.lines).map_err(io)?;
