@@ -1223,9 +1223,57 @@ fn a_misspelt_required_key_is_reported_once() {
 
 #[test]
 fn impossible_schedule_points_at_the_day() {
-    let d = error_at("jobs:\n  a:\n    schedule: \"0 0 30 2 *\"\n    command: x\n", 3, 20);
-    assert!(d.message.starts_with("invalid schedule '0 0 30 2 *': "), "{d}");
+    let d = error_at(
+        "jobs:\n  a:\n    schedule: \"0 0 30 2 *\"\n    command: x\n",
+        3,
+        20,
+    );
+    assert!(
+        d.message.starts_with("invalid schedule '0 0 30 2 *': "),
+        "{d}"
+    );
     assert!(d.hint.is_some(), "the schedule parser's hint is passed on");
-    let d = error_at("jobs:\n  a:\n    schedule: '@every 0s'\n    command: x\n", 3, 23);
+    let d = error_at(
+        "jobs:\n  a:\n    schedule: '@every 0s'\n    command: x\n",
+        3,
+        23,
+    );
     assert_eq!(d.job.as_deref(), Some("a"));
+}
+
+// ---- fixtures (also used by the integration tests) ----
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(name)
+}
+
+#[test]
+fn fixture_using_every_setting_loads() {
+    let config = load(&fixture("valid.yaml"), Mode::User).unwrap();
+    let names: Vec<_> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["backup", "sync", "report"]);
+    let sync = config.job("sync").unwrap();
+    assert_eq!(sync.env.len(), 3);
+    assert_eq!(
+        sync.log,
+        LogSettings {
+            compress: true,
+            ..LogSettings::default()
+        }
+    );
+    assert!(config.job("report").unwrap().mail_to.is_empty());
+    assert_eq!(config.job("backup").unwrap().mail_to, ["ops@example.com"]);
+}
+
+#[test]
+fn fixture_with_three_mistakes_reports_three() {
+    let err = load(&fixture("three-mistakes.yaml"), Mode::User).unwrap_err();
+    let found: Vec<_> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.column))
+        .collect();
+    assert_eq!(found, [(3, 18), (5, 5), (9, 14)]);
 }
