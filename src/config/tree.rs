@@ -208,6 +208,8 @@ enum Frame {
         anchor: usize,
         items: Vec<Node>,
         size: usize,
+        /// Levels of nesting below this collection so far.
+        height: usize,
     },
     Map {
         head: Node,
@@ -217,14 +219,16 @@ enum Frame {
         /// `<<: *defaults` entries, applied when the map ends.
         merges: Vec<Node>,
         size: usize,
+        height: usize,
     },
 }
 
 struct Builder<'s> {
     source: &'s str,
     stack: Vec<Frame>,
-    /// Anchored nodes by the parser's anchor id, with their node counts.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes by the parser's anchor id, with their node counts and
+    /// heights: an alias may neither copy too much nor nest too deep.
+    anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
     alias_nodes: usize,
     root: Option<(Node, usize)>,
@@ -267,7 +271,7 @@ impl Builder<'_> {
             Event::Scalar(value, style, anchor, tag) => {
                 let kind = scalar_kind(value, style, tag.as_deref());
                 self.count(1, pos)?;
-                self.finish(head(kind), anchor, 1)
+                self.finish(head(kind), anchor, 1, 0)
             }
             Event::SequenceStart(_, anchor, _) => {
                 self.open(pos)?;
@@ -276,6 +280,7 @@ impl Builder<'_> {
                     anchor,
                     items: Vec::new(),
                     size: 1,
+                    height: 0,
                 });
                 Ok(())
             }
@@ -288,6 +293,7 @@ impl Builder<'_> {
                     key: None,
                     merges: Vec::new(),
                     size: 1,
+                    height: 0,
                 });
                 Ok(())
             }
@@ -297,9 +303,10 @@ impl Builder<'_> {
                     anchor,
                     items,
                     size,
+                    height,
                 }) => {
                     head.kind = Kind::Seq(items);
-                    self.finish(head, anchor, size)
+                    self.finish(head, anchor, size, height + 1)
                 }
                 _ => Err(internal(pos)),
             },
@@ -310,23 +317,28 @@ impl Builder<'_> {
                     mut pairs,
                     merges,
                     size,
+                    height,
                     ..
                 }) => {
                     merge_into(&mut pairs, merges);
                     head.kind = Kind::Map(pairs);
-                    self.finish(head, anchor, size)
+                    self.finish(head, anchor, size, height + 1)
                 }
                 _ => Err(internal(pos)),
             },
             Event::Alias(id) => {
-                let Some((anchored, size)) = self.anchors.get(&id) else {
+                let Some((anchored, size, height)) = self.anchors.get(&id) else {
                     return Err(SyntaxError {
                         pos,
                         message: "the alias refers to no anchor".into(),
                         hint: Some("define the anchor (&name) before its alias (*name)".into()),
                     });
                 };
-                let size = *size;
+                let (size, height) = (*size, *height);
+                if self.stack.len() + height > MAX_DEPTH {
+                    let (message, hint) = nesting_message();
+                    return Err(SyntaxError { pos, message, hint });
+                }
                 self.alias_nodes += size;
                 if self.alias_nodes > MAX_ALIAS_NODES {
                     return Err(SyntaxError {
@@ -342,7 +354,7 @@ impl Builder<'_> {
                 self.count(size, pos)?;
                 // The copy is used here; its parts stay where they are written.
                 copy.pos = pos;
-                self.finish(copy, 0, size)
+                self.finish(copy, 0, size, height)
             }
             // Anchor names, unresolved aliases and comments are only emitted
             // on request, which this parser does not make; none carries a value.
@@ -372,16 +384,26 @@ impl Builder<'_> {
     }
 
     /// A complete node: remember it if anchored, and hand it to its parent.
-    fn finish(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), SyntaxError> {
+    fn finish(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        size: usize,
+        height: usize,
+    ) -> Result<(), SyntaxError> {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size));
+            self.anchors.insert(anchor, (node.clone(), size, height));
         }
         match self.stack.last_mut() {
             None => self.root = Some((node, size)),
             Some(Frame::Seq {
-                items, size: total, ..
+                items,
+                size: total,
+                height: max,
+                ..
             }) => {
                 *total += size;
+                *max = (*max).max(height);
                 items.push(node);
             }
             Some(Frame::Map {
@@ -389,9 +411,11 @@ impl Builder<'_> {
                 key,
                 merges,
                 size: total,
+                height: max,
                 ..
             }) => {
                 *total += size;
+                *max = (*max).max(height);
                 match key.take() {
                     None => *key = Some(node),
                     Some(k) if is_merge_key(&k, self.source) => merges.push(node),
@@ -670,6 +694,19 @@ mod tests {
         let err = parse(&block).unwrap_err();
         assert!(err.message.contains("nested"), "{err:?}");
         assert_eq!(err.pos.line, MAX_DEPTH + 1);
+    }
+
+    #[test]
+    fn aliases_cannot_nest_deeper_than_the_limit() {
+        // Each anchor nests the previous one a little deeper; without a
+        // check on the copies' height the tree could nest without bound.
+        let mut text = String::from("a0: &a0 [[[[[[[[1]]]]]]]]\n");
+        for i in 1..=10 {
+            text.push_str(&format!("a{i}: &a{i} [[[[[[[[*a{}]]]]]]]]\n", i - 1));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("nested"), "{err:?}");
+        assert_eq!(err.pos.line, 4);
     }
 
     #[test]
