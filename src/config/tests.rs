@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::host::FileStatus;
 use super::host::fake::FakeHost;
+use super::job;
 use super::load::load_with;
 use super::*;
 
@@ -1276,4 +1277,29 @@ fn fixture_with_three_mistakes_reports_three() {
         .map(|d| (d.line, d.column))
         .collect();
     assert_eq!(found, [(3, 18), (5, 5), (9, 14)]);
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Whatever the text, loading returns a config or errors; it never
+        /// panics. The alphabet is YAML's punctuation plus words it knows.
+        #[test]
+        fn on_any_text(text in r#"([a-z0-9 :{}\[\],'"&*!|>#~@%\-\n]|jobs: |schedule: |command: |umask: |<<: |  )*"#) {
+            let _ = load_as(&text, Mode::User, &mut FakeHost::as_alice());
+            let _ = load_as(&text, Mode::System, &mut FakeHost::as_root());
+        }
+
+        #[test]
+        fn on_any_job_value(value in r#"[a-zA-Z0-9 .:/~*@'"\-\[\]{},]{0,30}"#) {
+            for field in job::FIELDS {
+                let text = format!("jobs:\n  a:\n    schedule: '@daily'\n    command: x\n    {field}: {value}\n");
+                let _ = load_as(&text, Mode::User, &mut FakeHost::as_alice());
+            }
+        }
+    }
 }

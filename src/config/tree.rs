@@ -111,7 +111,8 @@ impl Node {
             Kind::Bool(b) => format!("the boolean {b}"),
             Kind::Int(i) => format!("the number {i}"),
             Kind::Float(f) => format!("the number {f}"),
-            Kind::Str(s) if s.chars().count() <= 40 => format!("'{s}'"),
+            // Escaped, so a value with a newline cannot break the message.
+            Kind::Str(s) if s.chars().count() <= 40 => format!("'{}'", s.escape_debug()),
             Kind::Str(_) => "a long string".into(),
             Kind::Seq(_) => "a list".into(),
             Kind::Map(_) => "a map".into(),

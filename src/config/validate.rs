@@ -97,7 +97,7 @@ impl<'a> Ctx<'a> {
             if let Some(first) = first {
                 self.error(
                     key.pos,
-                    format!("duplicate key '{name}' (first at {first})"),
+                    format!("duplicate key '{}' (first at {first})", name.escape_debug()),
                     Some("remove one of them; YAML keys must be unique".into()),
                 );
                 continue;
@@ -153,7 +153,7 @@ impl<'a> Ctx<'a> {
         };
         self.error(
             entry.key.pos,
-            format!("unknown key '{}' {context}", entry.name),
+            format!("unknown key '{}' {context}", entry.name.escape_debug()),
             Some(hint),
         );
         near
