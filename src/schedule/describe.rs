@@ -102,10 +102,12 @@ fn shape(set: FieldSet, lo: u8, hi: u8) -> Shape {
     if set == FieldSet::range(lo, hi) {
         return Shape::All;
     }
-    if let Some(step) = progression_step(set) {
-        if set.first() == Some(lo) && set.last().is_some_and(|last| last + step > hi) && step >= 2 {
-            return Shape::Step(step);
-        }
+    if let Some(step) = progression_step(set)
+        && step >= 2
+        && set.first() == Some(lo)
+        && set.last().is_some_and(|last| last + step > hi)
+    {
+        return Shape::Step(step);
     }
     Shape::Values(set)
 }
@@ -148,28 +150,24 @@ fn time_phrase(cron: &Cron) -> (String, bool) {
     }
 
     // `0 9-17 * * *`: "every hour from 09:00 to 17:00".
-    if secs.len() == 1 && mins.len() == 1 && hours != FieldSet::range(0, 23) {
-        if let (Some(step), Some(first), Some(last), Some(m), Some(s)) = (
+    if secs.len() == 1
+        && mins.len() == 1
+        && hours != FieldSet::range(0, 23)
+        && let (Some(step), Some(first), Some(last), Some(m), Some(s)) = (
             progression_step(hours),
             hours.first(),
             hours.last(),
             mins.first(),
             secs.first(),
-        ) {
-            let every = if step == 1 {
-                "every hour".to_string()
-            } else {
-                format!("every {step} hours")
-            };
-            return (
-                format!(
-                    "{every} from {} to {}",
-                    clock(first, m, s),
-                    clock(last, m, s)
-                ),
-                false,
-            );
-        }
+        )
+    {
+        let every = if step == 1 {
+            "every hour".to_string()
+        } else {
+            format!("every {step} hours")
+        };
+        let (from, to) = (clock(first, m, s), clock(last, m, s));
+        return (format!("{every} from {from} to {to}"), false);
     }
 
     // Finest field first, each coarser one joined on.
@@ -183,17 +181,26 @@ fn time_phrase(cron: &Cron) -> (String, bool) {
     } else {
         point = join_fragment(&mut out, point, shape(mins, 0, 59), "minute");
     }
-    match shape(hours, 0, 23) {
+    let hours_listed = match shape(hours, 0, 23) {
         Shape::Values(set) if progression_step(set) == Some(1) || set.len() == 1 => {
             if let (Some(first), Some(last)) = (set.first(), set.last()) {
                 out.push_str(&format!(" between {first:02}:00 and {last:02}:59"));
             }
+            true
+        }
+        hour_shape @ Shape::Values(_) => {
+            join_fragment(&mut out, point, hour_shape, "hour");
+            true
         }
         hour_shape => {
             join_fragment(&mut out, point, hour_shape, "hour");
+            false
         }
-    }
-    (out, false)
+    };
+    // "at minutes 0 and 20 past hours 1 and 5" wants "every day" after it;
+    // "every 30 minutes …" and "… of every hour" already repeat.
+    let point = hours_listed && out.starts_with("at ");
+    (out, point)
 }
 
 fn first_fragment(shape: Shape, unit: &str) -> (String, bool) {
@@ -336,10 +343,10 @@ fn dom_phrase(cron: &Cron) -> String {
     if dom.is_empty() {
         return "the last day of the month".to_string();
     }
-    if let Shape::Step(n) = shape(dom, 1, 31) {
-        if !cron.last_day_of_month() {
-            return format!("every {} day of the month", ordinal(n));
-        }
+    if let Shape::Step(n) = shape(dom, 1, 31)
+        && !cron.last_day_of_month()
+    {
+        return format!("every {} day of the month", ordinal(n));
     }
     let mut items = runs(dom, |d| d.to_string());
     if cron.last_day_of_month() {
@@ -472,8 +479,12 @@ mod tests {
         says("0-10,30 * * * *", "at minutes 0-10 and 30 of every hour");
         says("*/15 */2 * * *", "every 15 minutes during every 2nd hour");
         says(
+            "0,20 9-17 * * *",
+            "at minutes 0 and 20 between 09:00 and 17:59 every day",
+        );
+        says(
             "0,20 1,5,9,13 * * *",
-            "at minutes 0 and 20 past hours 1, 5, 9 and 13",
+            "at minutes 0 and 20 past hours 1, 5, 9 and 13 every day",
         );
         says(
             "*/30 1,5,9,13 * * *",

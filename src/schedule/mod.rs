@@ -99,7 +99,8 @@ impl FieldSet {
         }
     }
 
-    pub(crate) const fn union(self, other: FieldSet) -> FieldSet {
+    /// The values in either set.
+    pub const fn union(self, other: FieldSet) -> FieldSet {
         FieldSet(self.0 | other.0)
     }
 
@@ -394,7 +395,7 @@ impl Cron {
             self.days_of_month.contains(day) || (self.last_day_of_month && day == days_in_month);
         let dow = self.days_of_week.contains(weekday)
             || (self.last_weekdays.contains(weekday) && day + 7 > days_in_month)
-            || (self.nth_weekdays != 0 && self.has_nth_weekday(weekday, (day + 6) / 7));
+            || (self.nth_weekdays != 0 && self.has_nth_weekday(weekday, day.div_ceil(7)));
         if self.dom_restricted && self.dow_restricted {
             dom || dow
         } else {

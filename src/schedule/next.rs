@@ -99,12 +99,12 @@ impl Cron {
             before,
             after: later,
         } = tz.to_ambiguous_timestamp(local).offset()
+            && offset == later
+            && before != later
         {
-            if offset == later && before != later {
-                let first_pass = before.to_timestamp(local).ok()?;
-                let transition = tz.following(first_pass).next()?.timestamp();
-                from = from.max(before.to_datetime(transition));
-            }
+            let first_pass = before.to_timestamp(local).ok()?;
+            let transition = tz.following(first_pass).next()?.timestamp();
+            from = from.max(before.to_datetime(transition));
         }
         let horizon = horizon_after(from.date())?;
         for _ in 0..MAX_REJECTED {
@@ -135,19 +135,39 @@ impl Cron {
                 time = (0, 0, 0);
                 continue;
             }
-            if self.day_matches(date) {
-                if let Some((h, m, s)) = self.next_time(time) {
-                    let found = date.to_datetime(Time::new(h as i8, m as i8, s as i8, 0).ok()?);
-                    return match until {
-                        Some(until) if found >= until => None,
-                        _ => Some(found),
-                    };
-                }
+            if self.day_matches(date)
+                && let Some((h, m, s)) = self.next_time(time)
+            {
+                let found = date.to_datetime(Time::new(h as i8, m as i8, s as i8, 0).ok()?);
+                return match until {
+                    Some(until) if found >= until => None,
+                    _ => Some(found),
+                };
             }
-            date = date.tomorrow().ok()?;
+            date = self.next_candidate_day(date)?;
             time = (0, 0, 0);
         }
         None
+    }
+
+    /// The next day after `date` that can match. When the days combine with
+    /// AND, only days in the day-of-month set (or the last day, for `L`) can,
+    /// so jump straight there: `0 0 29 2 *` visits one day a year, not 29.
+    #[inline]
+    fn next_candidate_day(&self, date: Date) -> Option<Date> {
+        if self.dom_restricted && self.dow_restricted {
+            return date.tomorrow().ok();
+        }
+        let day = date.day() as u8;
+        let days_in_month = date.days_in_month() as u8;
+        let mut next = self.days_of_month.next_from(day + 1);
+        if self.last_day_of_month && day < days_in_month {
+            next = Some(next.map_or(days_in_month, |n| n.min(days_in_month)));
+        }
+        match next {
+            Some(n) if n <= days_in_month => Date::new(date.year(), date.month(), n as i8).ok(),
+            _ => date.last_of_month().tomorrow().ok(),
+        }
     }
 
     /// The first day of the next selected month after `date`'s month.
@@ -162,10 +182,10 @@ impl Cron {
     #[inline]
     fn next_time(&self, (hour, minute, second): (u8, u8, u8)) -> Option<(u8, u8, u8)> {
         if self.hours.contains(hour) {
-            if self.minutes.contains(minute) {
-                if let Some(s) = self.seconds.next_from(second) {
-                    return Some((hour, minute, s));
-                }
+            if self.minutes.contains(minute)
+                && let Some(s) = self.seconds.next_from(second)
+            {
+                return Some((hour, minute, s));
             }
             if let Some(m) = self.minutes.next_from(minute + 1) {
                 return Some((hour, m, self.seconds.first()?));

@@ -214,7 +214,9 @@ fn ref_cron(fixed: bool) -> impl Strategy<Value = RefCron> {
 impl RefCron {
     fn fixed_time(&self) -> bool {
         let star = |f: &RefField| f.text.starts_with('*');
-        !star(&self.minutes) && !star(&self.hours) && !(self.has_seconds && star(&self.seconds))
+        let any_star =
+            star(&self.minutes) || star(&self.hours) || (self.has_seconds && star(&self.seconds));
+        !any_star
     }
 
     fn day_matches(&self, date: Date) -> bool {
