@@ -116,7 +116,7 @@ struct LimitFields {
 
 /// Reports a bad job name; `true` when the name is usable.
 pub(super) fn check_name(ctx: &mut Ctx<'_>, entry: &Entry<'_>) -> bool {
-    let name = entry.name.as_str();
+    let name = entry.name.as_ref();
     let bad_char = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)));
@@ -184,7 +184,7 @@ pub(super) fn fields(ctx: &mut Ctx<'_>, node: &Node, place: Place<'_>) -> Option
     let mut suggested = Vec::new();
     for entry in &entries {
         let v = entry.value;
-        match (entry.name.as_str(), place) {
+        match (entry.name.as_ref(), place) {
             ("schedule" | "command", Place::Defaults) => ctx.error(
                 entry.key.pos,
                 format!("`{}` cannot be a default", entry.name),
@@ -295,7 +295,7 @@ fn env(ctx: &mut Ctx<'_>, node: &Node) -> Option<Vec<(String, EnvValue)>> {
                 .map(EnvValue::Literal),
         };
         if let Some(value) = value {
-            vars.push((name.clone(), value));
+            vars.push((name.to_string(), value));
         }
     }
     Some(vars)
@@ -306,7 +306,7 @@ fn from_file(ctx: &mut Ctx<'_>, node: &Node) -> Option<EnvValue> {
     let mut path = None;
     let mut unknown = false;
     for entry in &entries {
-        match entry.name.as_str() {
+        match entry.name.as_ref() {
             "from_file" => path = Some(entry.value),
             _ => {
                 ctx.unknown_key(entry, &["from_file"], "in an environment value");
@@ -363,7 +363,7 @@ fn retry(ctx: &mut Ctx<'_>, node: &Node) -> Option<Retry> {
     let mut ok = true;
     let mut unknown = false;
     for entry in &entries {
-        match entry.name.as_str() {
+        match entry.name.as_ref() {
             "attempts" => {
                 attempts = ctx.integer(entry.value, "retry attempts", attempts_range.clone());
                 ok &= attempts.is_some();
@@ -440,7 +440,7 @@ fn webhook(ctx: &mut Ctx<'_>, node: &Node) -> Option<Webhook> {
     } else {
         let entries = ctx.entries(node, "a map like { url: https://..., on: [failure] }")?;
         for entry in &entries {
-            match entry.name.as_str() {
+            match entry.name.as_ref() {
                 "url" => url_node = Some(entry.value),
                 "on" => on = webhook_events(ctx, entry.value),
                 _ => {
@@ -518,7 +518,7 @@ fn log(ctx: &mut Ctx<'_>, node: &Node) -> Option<LogFields> {
     let mut ok = true;
     for entry in &entries {
         let v = entry.value;
-        match entry.name.as_str() {
+        match entry.name.as_ref() {
             "max_size" => {
                 f.max_size = setting(v, |v| ctx.size(v, 1024));
                 ok &= f.max_size.is_some();
@@ -553,7 +553,7 @@ fn limits(ctx: &mut Ctx<'_>, node: &Node) -> Option<LimitFields> {
     let mut ok = true;
     for entry in &entries {
         let v = entry.value;
-        match entry.name.as_str() {
+        match entry.name.as_ref() {
             "nice" => {
                 f.nice = setting(v, |v| {
                     ctx.integer(v, "`nice`", -20..=19)

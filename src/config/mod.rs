@@ -5,6 +5,43 @@
 //! `file:line:column`, the job it belongs to and a hint, so a user fixes a
 //! file in one edit instead of one error at a time. Everything after loading
 //! (the daemon, the client commands) works on these validated types only.
+//!
+//! # Layout
+//!
+//! - `load.rs`: [`load`] and [`load_str`]: read the file, check ownership in
+//!   system mode, run the passes below, check `from_file` secrets.
+//! - `tree.rs`: YAML text to a generic tree of nodes that know their
+//!   line:column, within size, depth, node and alias limits.
+//! - `validate.rs`: the walk: top-level keys, map handling (unknown keys with
+//!   "did you mean", duplicate keys), collecting [`Diagnostic`]s.
+//! - `job.rs`: job fields, and the merge of `defaults:` into each job.
+//! - `values.rs`: single values: durations, sizes, paths, commands,
+//!   schedules, time zones, users.
+//! - [`units`]: parsing and formatting durations, sizes and umasks.
+//! - `host.rs`: users, groups and file owners, behind a trait for tests.
+//! - `error.rs`: [`ConfigError`], [`Diagnostic`], [`InsecureFile`].
+//!
+//! # Rules the docs record
+//!
+//! - Relative paths (`log_dir`, `state_dir`, `runtime_dir`, `workdir`,
+//!   `from_file`, and `shell`/`sendmail` written with a `/`) resolve against
+//!   the config file's folder. `~` is not expanded (an error says the full
+//!   path to write). `shell` and `sendmail` must be paths: a bare `bash` is
+//!   refused, since sundial does not search PATH for them.
+//! - A job field overrides `defaults:`; `env` merges per variable, `log` and
+//!   `limits` field by field; null (`timeout: ~`) means the built-in default.
+//!   `defaults:` takes any job field but `schedule` and `command`.
+//! - Time zone: job, `defaults:`, top-level `timezone`, else the system's
+//!   zone, named by its IANA name (`/etc/localtime`'s target) or `local`
+//!   when it has none; `timezone: local` selects it explicitly.
+//! - The umask is read from the text as written, always octal: `0022`,
+//!   `022`, `22`, `"0027"`, `0o027`; at most `0777`. The top-level `umask` is
+//!   the daemon's and the jobs' default.
+//! - Units: see [`units`]. Durations are at most a year.
+//! - System mode: the config file and every `from_file` secret must be owned
+//!   by root and not writable by group or others ([`ConfigError::Insecure`]);
+//!   a missing secret is a diagnostic. User mode: `user`/`group` may only
+//!   name sundial's own user and group.
 
 mod error;
 mod host;

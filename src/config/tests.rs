@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::host::FileStatus;
 use super::host::fake::FakeHost;
+use super::job;
 use super::load::load_with;
 use super::*;
 
@@ -1239,4 +1240,66 @@ fn impossible_schedule_points_at_the_day() {
         23,
     );
     assert_eq!(d.job.as_deref(), Some("a"));
+}
+
+// ---- fixtures (also used by the integration tests) ----
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(name)
+}
+
+#[test]
+fn fixture_using_every_setting_loads() {
+    let config = load(&fixture("valid.yaml"), Mode::User).unwrap();
+    let names: Vec<_> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["backup", "sync", "report"]);
+    let sync = config.job("sync").unwrap();
+    assert_eq!(sync.env.len(), 3);
+    assert_eq!(
+        sync.log,
+        LogSettings {
+            compress: true,
+            ..LogSettings::default()
+        }
+    );
+    assert!(config.job("report").unwrap().mail_to.is_empty());
+    assert_eq!(config.job("backup").unwrap().mail_to, ["ops@example.com"]);
+}
+
+#[test]
+fn fixture_with_three_mistakes_reports_three() {
+    let err = load(&fixture("three-mistakes.yaml"), Mode::User).unwrap_err();
+    let found: Vec<_> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.column))
+        .collect();
+    assert_eq!(found, [(3, 18), (5, 5), (9, 14)]);
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Whatever the text, loading returns a config or errors; it never
+        /// panics. The alphabet is YAML's punctuation plus words it knows.
+        #[test]
+        fn on_any_text(text in r#"([a-z0-9 :{}\[\],'"&*!|>#~@%\-\n]|jobs: |schedule: |command: |umask: |<<: |  )*"#) {
+            let _ = load_as(&text, Mode::User, &mut FakeHost::as_alice());
+            let _ = load_as(&text, Mode::System, &mut FakeHost::as_root());
+        }
+
+        #[test]
+        fn on_any_job_value(value in r#"[a-zA-Z0-9 .:/~*@'"\-\[\]{},]{0,30}"#) {
+            for field in job::FIELDS {
+                let text = format!("jobs:\n  a:\n    schedule: '@daily'\n    command: x\n    {field}: {value}\n");
+                let _ = load_as(&text, Mode::User, &mut FakeHost::as_alice());
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! collects diagnostics, map handling shared by every level (unknown keys
 //! with a "did you mean", duplicate keys) and the top-level keys.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -81,22 +82,29 @@ impl<'a> Ctx<'a> {
             self.expected(node, what);
             return None;
         };
-        let mut seen: HashMap<String, Pos> = HashMap::with_capacity(pairs.len());
-        let mut entries = Vec::with_capacity(pairs.len());
+        // Settings maps are small: a scan beats hashing. `jobs:` may be huge.
+        let mut index: Option<HashMap<Cow<'n, str>, Pos>> =
+            (pairs.len() > 16).then(|| HashMap::with_capacity(pairs.len()));
+        let mut entries: Vec<Entry<'n>> = Vec::with_capacity(pairs.len());
         for (key, value) in pairs {
             let Some(name) = self.key_name(key) else {
                 continue;
             };
-            if let Some(first) = seen.get(&name) {
-                let first = *first;
+            let first = match &index {
+                Some(index) => index.get(&name).copied(),
+                None => entries.iter().find(|e| e.name == name).map(|e| e.key.pos),
+            };
+            if let Some(first) = first {
                 self.error(
                     key.pos,
-                    format!("duplicate key '{name}' (first at {first})"),
+                    format!("duplicate key '{}' (first at {first})", name.escape_debug()),
                     Some("remove one of them; YAML keys must be unique".into()),
                 );
                 continue;
             }
-            seen.insert(name.clone(), key.pos);
+            if let Some(index) = &mut index {
+                index.insert(name.clone(), key.pos);
+            }
             entries.push(Entry { name, key, value });
         }
         Some(entries)
@@ -104,12 +112,12 @@ impl<'a> Ctx<'a> {
 
     /// A key as a name: strings as they are, numbers and booleans as written
     /// (a job may be called `2024`).
-    fn key_name(&mut self, key: &Node) -> Option<String> {
+    fn key_name<'n>(&mut self, key: &'n Node) -> Option<Cow<'n, str>> {
         match &key.kind {
-            Kind::Str(s) => Some(s.clone()),
-            Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => {
-                key.scalar_text(self.source).map(|t| t.into_owned())
-            }
+            Kind::Str(s) => Some(Cow::Borrowed(s)),
+            Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => key
+                .scalar_text(self.source)
+                .map(|t| Cow::Owned(t.into_owned())),
             Kind::Null => {
                 self.error(
                     key.pos,
@@ -145,7 +153,7 @@ impl<'a> Ctx<'a> {
         };
         self.error(
             entry.key.pos,
-            format!("unknown key '{}' {context}", entry.name),
+            format!("unknown key '{}' {context}", entry.name.escape_debug()),
             Some(hint),
         );
         near
@@ -154,7 +162,7 @@ impl<'a> Ctx<'a> {
 
 /// A map entry whose key is a name.
 pub(super) struct Entry<'n> {
-    pub name: String,
+    pub name: Cow<'n, str>,
     pub key: &'n Node,
     pub value: &'n Node,
 }
@@ -228,7 +236,7 @@ pub(super) fn config(ctx: &mut Ctx<'_>, root: &Node) -> Option<Config> {
         let value = entry.value;
         // A null top-level value means "not set": sundial's default applies.
         let set = !value.is_null();
-        match entry.name.as_str() {
+        match entry.name.as_ref() {
             "timezone" if set => timezone = ctx.zone(value),
             "log_dir" if set => log_dir = ctx.path(value),
             "state_dir" if set => state_dir = ctx.path(value),
@@ -321,7 +329,7 @@ fn jobs(
     let entries = ctx.entries(node, "a map of jobs (name: settings)")?;
     let mut jobs = Vec::with_capacity(entries.len());
     for entry in &entries {
-        ctx.job = Some(entry.name.clone());
+        ctx.job = Some(entry.name.to_string());
         let name_ok = job::check_name(ctx, entry);
         let fields = if entry.value.is_null() {
             ctx.error(
@@ -347,7 +355,7 @@ impl Ctx<'_> {
         let mut listen = None;
         let mut unknown = false;
         for entry in &entries {
-            match entry.name.as_str() {
+            match entry.name.as_ref() {
                 "listen" => listen = Some(entry.value),
                 _ => {
                     self.unknown_key(entry, &["listen"], "in `metrics`");

@@ -344,11 +344,14 @@ impl Ctx<'_> {
         if name == "local" {
             return Some(self.local_zone());
         }
-        let zone = self
-            .zones
-            .entry(name.clone())
-            .or_insert_with(|| jiff::tz::db().get(&name).ok())
-            .clone();
+        let zone = match self.zones.get(&name) {
+            Some(known) => known.clone(),
+            None => {
+                let found = jiff::tz::db().get(&name).ok();
+                self.zones.insert(name.clone(), found.clone());
+                found
+            }
+        };
         match zone {
             Some(zone) => Some(Tz { name, zone }),
             None => {
