@@ -62,8 +62,9 @@ impl std::error::Error for Failure {}
 
 impl From<crate::config::ConfigError> for Failure {
     fn from(e: crate::config::ConfigError) -> Failure {
-        // A missing or unreadable file is a configuration problem too.
-        Failure::new(exit::CONFIG, e.to_string())
+        // 78 for a file that is invalid or insecure; 1 for one that cannot
+        // be read at all (missing, permissions), like any other I/O failure.
+        Failure::new(e.exit_code(), e.to_string())
     }
 }
 

@@ -60,7 +60,7 @@ impl fmt::Display for InsecureFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}: {source}; create it (jobs.yaml.example shows the format) or point --config or SUNDIAL_CONFIG at your jobs file", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
