@@ -423,22 +423,11 @@ pub async fn supervise(
 
     let status = loop {
         tokio::select! {
+            // Control first: a job that never stops printing must not starve
+            // its exit, its timeout or a stop request.
             biased;
-            r = reader.readable(), if !eof => {
-                if r.is_err() { eof = true; continue; }
-                drain(&reader, &mut buf, &mut output, &mut eof, PER_WAKE);
-            }
             st = &mut exit => {
                 break st.ok();
-            }
-            _ = tokio::time::sleep_until(timeout_at), if !timed_out && stopped.is_none() && timeout.is_some() => {
-                timed_out = true;
-                let _ = killpg(group, Signal::SIGTERM);
-                kill_at = tokio::time::Instant::now() + kill_grace;
-            }
-            _ = tokio::time::sleep_until(kill_at), if kill_at != far => {
-                let _ = killpg(group, Signal::SIGKILL);
-                kill_at = far;
             }
             Some(reason) = stop.recv(), if stopped.is_none() => {
                 stopped = Some(reason);
@@ -446,6 +435,19 @@ pub async fn supervise(
                 if kill_at == far {
                     kill_at = tokio::time::Instant::now() + kill_grace;
                 }
+            }
+            _ = tokio::time::sleep_until(kill_at), if kill_at != far => {
+                let _ = killpg(group, Signal::SIGKILL);
+                kill_at = far;
+            }
+            _ = tokio::time::sleep_until(timeout_at), if !timed_out && stopped.is_none() && timeout.is_some() => {
+                timed_out = true;
+                let _ = killpg(group, Signal::SIGTERM);
+                kill_at = tokio::time::Instant::now() + kill_grace;
+            }
+            r = reader.readable(), if !eof => {
+                if r.is_err() { eof = true; continue; }
+                drain(&reader, &mut buf, &mut output, &mut eof, PER_WAKE);
             }
         }
     };

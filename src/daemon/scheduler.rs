@@ -1084,6 +1084,7 @@ impl Daemon {
                 "log_dir, state_dir and runtime_dir changes take effect at the next start"
             );
         }
+        self.notifier.sendmail = new.sendmail.clone();
         self.config = new;
         self.loaded_at = t;
         tracing::info!(?added, ?removed, ?changed, "configuration reloaded");

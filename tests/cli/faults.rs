@@ -275,3 +275,24 @@ fn stopping_the_daemon_stops_and_records_running_jobs() {
     assert_eq!(r["outcome"], "interrupted", "{r}");
     assert_eq!(r["signal"], 15);
 }
+
+#[test]
+fn a_job_that_never_stops_printing_still_times_out() {
+    let sb = Sandbox::new(&cfg(&format!(
+        "  flood: {{ schedule: \"{NEVER}\", command: \"yes flood\", timeout: 2s, kill_grace: 1s, log: {{ max_size: 1MiB, keep: 1 }} }}\n"
+    )));
+    sb.start();
+    assert_eq!(sb.run(&["trigger", "flood", "--wait"]).status.code(), Some(124));
+    let r = sb.wait_runs("flood", 1, Duration::from_secs(10)).remove(0);
+    assert_eq!(r["outcome"], "timeout");
+    assert!(r["log_bytes"].as_u64().unwrap() > 1_000_000, "the pipe was drained all along: {r}");
+    // The files stay within max_size × (keep + 1), whatever it printed.
+    let total: u64 = std::fs::read_dir(sb.log_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("flood.log"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(total <= 2 * 1024 * 1024 + 64 * 1024, "{total}");
+    assert!(sb.run(&["status"]).status.success());
+}
