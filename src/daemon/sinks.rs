@@ -1,12 +1,13 @@
 //! The two threads that own the daemon's disk I/O: one writes job logs, one
 //! writes run history.
 //!
-//! The scheduler thread never waits on a disk or on SQLite (ISSUE: "spawning
-//! never waits on disk, the database or another job"). It hands messages to
-//! these threads through channels and moves on. Job output is bounded per
-//! run: a reader that finds too many of its bytes still queued drops the next
-//! chunk and counts it, so a job printing faster than the disk writes can
-//! neither stall (its pipe keeps draining) nor grow the daemon's memory.
+//! The scheduler thread never waits on a disk or on SQLite: starting a run
+//! must not wait on disk, the database or another job. It hands messages to
+//! these threads through channels and moves on. Queued output is bounded per
+//! run and in total: a reader that finds too many bytes still queued drops
+//! the next chunk and counts it as lost, so a job printing faster than the
+//! disk writes can neither stall (its pipe keeps draining) nor grow the
+//! daemon's memory.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,6 +25,9 @@ use crate::run::Trigger;
 /// Bytes of one run's output that may wait for the log thread before new
 /// output is dropped (and counted as lost).
 pub const MAX_QUEUED_PER_RUN: u64 = 8 * 1024 * 1024;
+/// Bytes of all runs' output that may wait for the log thread together, so
+/// that many chatty runs at once cannot add up to unbounded memory either.
+pub const MAX_QUEUED_TOTAL: u64 = 64 * 1024 * 1024;
 
 /// What the log thread needs to open a run's frame.
 pub struct Begin {
@@ -49,6 +53,7 @@ enum LogMsg {
         run_id: i64,
         bytes: Vec<u8>,
         queued: Arc<AtomicU64>,
+        total: Arc<AtomicU64>,
     },
     End {
         job: String,
@@ -62,6 +67,8 @@ enum LogMsg {
 #[derive(Clone)]
 pub struct LogSink {
     tx: mpsc::Sender<LogMsg>,
+    /// Bytes queued by every run together.
+    total: Arc<AtomicU64>,
 }
 
 /// One run's output channel into the log thread, with its queue accounting.
@@ -83,7 +90,10 @@ impl LogSink {
         std::thread::Builder::new()
             .name("sundial-joblog".into())
             .spawn(move || log_thread(dir, rx))?;
-        Ok(LogSink { tx })
+        Ok(LogSink {
+            tx,
+            total: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     pub fn begin(&self, begin: Begin) {
@@ -138,16 +148,20 @@ impl RunOutput {
     pub fn push(&mut self, chunk: &[u8]) {
         let n = chunk.len() as u64;
         self.bytes += n;
-        if self.queued.load(Ordering::Acquire) + n > MAX_QUEUED_PER_RUN {
+        if self.queued.load(Ordering::Acquire) + n > MAX_QUEUED_PER_RUN
+            || self.sink.total.load(Ordering::Acquire) + n > MAX_QUEUED_TOTAL
+        {
             self.dropped += n;
             return;
         }
         self.queued.fetch_add(n, Ordering::AcqRel);
+        self.sink.total.fetch_add(n, Ordering::AcqRel);
         let _ = self.sink.tx.send(LogMsg::Data {
             job: self.job.clone(),
             run_id: self.run_id,
             bytes: chunk.to_vec(),
             queued: self.queued.clone(),
+            total: self.sink.total.clone(),
         });
     }
 }
@@ -191,6 +205,7 @@ fn log_thread(dir: PathBuf, rx: mpsc::Receiver<LogMsg>) {
                 run_id,
                 bytes,
                 queued,
+                total,
             } => {
                 if let Some(log) = logs.get_mut(&job)
                     && let Err(e) = log.write(run_id, &bytes)
@@ -198,6 +213,7 @@ fn log_thread(dir: PathBuf, rx: mpsc::Receiver<LogMsg>) {
                     report(&job, &e);
                 }
                 queued.fetch_sub(bytes.len() as u64, Ordering::AcqRel);
+                total.fetch_sub(bytes.len() as u64, Ordering::AcqRel);
             }
             LogMsg::End { job, end, reply } => {
                 let stats = match logs.get_mut(&job) {

@@ -282,10 +282,16 @@ fn a_job_that_never_stops_printing_still_times_out() {
         "  flood: {{ schedule: \"{NEVER}\", command: \"yes flood\", timeout: 2s, kill_grace: 1s, log: {{ max_size: 1MiB, keep: 1 }} }}\n"
     )));
     sb.start();
-    assert_eq!(sb.run(&["trigger", "flood", "--wait"]).status.code(), Some(124));
+    assert_eq!(
+        sb.run(&["trigger", "flood", "--wait"]).status.code(),
+        Some(124)
+    );
     let r = sb.wait_runs("flood", 1, Duration::from_secs(10)).remove(0);
     assert_eq!(r["outcome"], "timeout");
-    assert!(r["log_bytes"].as_u64().unwrap() > 1_000_000, "the pipe was drained all along: {r}");
+    assert!(
+        r["log_bytes"].as_u64().unwrap() > 1_000_000,
+        "the pipe was drained all along: {r}"
+    );
     // The files stay within max_size × (keep + 1), whatever it printed.
     let total: u64 = std::fs::read_dir(sb.log_dir())
         .unwrap()
