@@ -347,3 +347,48 @@ fn reboot_start_and_every() {
     );
     assert_eq!(sb.finished("start").len(), 2);
 }
+
+/// A late wake-up (here: the daemon stopped with SIGSTOP, as a suspend
+/// would) runs the newest overdue fire once, late, with the delay recorded.
+#[test]
+fn a_late_wake_up_runs_the_newest_fire_once() {
+    let sb = Sandbox::new(
+        "timezone: UTC\njobs:\n  tick: { schedule: \"*/2 * * * * *\", command: \"true\" }\n",
+    );
+    let pid = nix::unistd::Pid::from_raw(sb.start() as i32);
+    sb.wait_runs("tick", 1, Duration::from_secs(10));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let stopped = jiff::Timestamp::now();
+    // Sleep through at least two fires.
+    assert!(wait_until(Duration::from_secs(10), || {
+        jiff::Timestamp::now().duration_since(stopped).as_millis() >= 5000
+    }));
+    let before = sb.finished("tick").len();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    let rows = sb.wait_runs("tick", before + 1, Duration::from_secs(10));
+    let late = rows
+        .iter()
+        .find(|r| r["delay_ms"].as_i64().unwrap_or(0) >= 500)
+        .unwrap_or_else(|| panic!("no late run recorded: {rows:?}"));
+    assert_eq!(late["trigger"], "schedule");
+    assert!(
+        wait_until(Duration::from_secs(5), || sb
+            .daemon_log()
+            .contains("fires were overdue")),
+        "{}",
+        sb.daemon_log()
+    );
+    // Once per wake-up, not once per missed fire.
+    let resumed: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            r["started_at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                > stopped
+        })
+        .collect();
+    assert!(resumed.len() <= 2, "{resumed:?}");
+}
