@@ -210,3 +210,25 @@ fn sighup_does_not_kill_the_daemon() {
         .contains("configuration reloaded")));
     assert!(sb.run(&["status"]).status.success());
 }
+
+#[test]
+fn start_names_a_dir_it_cannot_create() {
+    let sb = Sandbox::new(IDLE);
+    let out = std::process::Command::new(BIN)
+        .args(["--config"])
+        .arg(&sb.config)
+        .args(["--log-dir", "/proc/sundial-cannot-exist", "--state-dir"])
+        .arg(sb.state_dir())
+        .arg("--runtime-dir")
+        .arg(sb.runtime_dir())
+        .arg("start")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot create log dir /proc/sundial-cannot-exist"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(sb.pid().is_none(), "no daemon left behind");
+}
