@@ -447,13 +447,19 @@ pub async fn supervise(
             }
             r = reader.readable(), if !eof => {
                 if r.is_err() { eof = true; continue; }
-                drain(&reader, &mut buf, &mut output, &mut eof, PER_WAKE);
+                drain(&reader, &mut buf, &mut output, &mut eof, (PER_WAKE, ReadMode::Ready));
             }
         }
     };
     // Whatever the job wrote before exiting is already in the pipe.
     if !eof {
-        drain(&reader, &mut buf, &mut output, &mut eof, FINAL_DRAIN);
+        drain(
+            &reader,
+            &mut buf,
+            &mut output,
+            &mut eof,
+            (FINAL_DRAIN, ReadMode::Final),
+        );
     }
     drop(reader);
     let duration = started.elapsed();
@@ -499,16 +505,42 @@ const PER_WAKE: usize = 32;
 /// worth; a leftover process still writing must not hold the run open.
 const FINAL_DRAIN: usize = 64;
 
+/// How a drain reads the pipe.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadMode {
+    /// Through tokio, after it reported the pipe readable (a WouldBlock
+    /// then clears the readiness, so the next wait really waits).
+    Ready,
+    /// Straight from the descriptor, after the process exited: tokio may not
+    /// have seen the pipe become readable yet, and would answer WouldBlock
+    /// without trying, losing the run's last output.
+    Final,
+}
+
+fn read_once(
+    reader: &tokio::net::unix::pipe::Receiver,
+    buf: &mut [u8],
+    mode: ReadMode,
+) -> io::Result<usize> {
+    match mode {
+        ReadMode::Ready => reader.try_read(buf),
+        ReadMode::Final => {
+            use std::os::fd::AsFd;
+            nix::unistd::read(reader.as_fd(), buf).map_err(io::Error::from)
+        }
+    }
+}
+
 /// Read what is available now, without waiting, up to `max_reads` reads.
 fn drain(
     reader: &tokio::net::unix::pipe::Receiver,
     buf: &mut [u8],
     output: &mut RunOutput,
     eof: &mut bool,
-    max_reads: usize,
+    (max_reads, mode): (usize, ReadMode),
 ) {
     for _ in 0..max_reads {
-        match reader.try_read(buf) {
+        match read_once(reader, buf, mode) {
             Ok(0) => {
                 *eof = true;
                 return;
@@ -544,33 +576,34 @@ pub async fn capture(
     let mut buf = vec![0u8; 16 * 1024];
     let mut eof = false;
     let mut killed = false;
-    let mut read_some = |out: &mut Vec<u8>, eof: &mut bool, max_reads: usize| {
-        for _ in 0..max_reads {
-            match reader.try_read(&mut buf) {
-                Ok(0) => {
-                    *eof = true;
-                    return;
-                }
-                Ok(n) => {
-                    let room = cap.saturating_sub(out.len());
-                    out.extend_from_slice(&buf[..n.min(room)]);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => {
-                    *eof = true;
-                    return;
+    let mut read_some =
+        |out: &mut Vec<u8>, eof: &mut bool, (max_reads, mode): (usize, ReadMode)| {
+            for _ in 0..max_reads {
+                match read_once(&reader, &mut buf, mode) {
+                    Ok(0) => {
+                        *eof = true;
+                        return;
+                    }
+                    Ok(n) => {
+                        let room = cap.saturating_sub(out.len());
+                        out.extend_from_slice(&buf[..n.min(room)]);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                    Err(_) => {
+                        *eof = true;
+                        return;
+                    }
                 }
             }
-        }
-    };
+        };
     loop {
         tokio::select! {
             r = reader.readable(), if !eof => {
-                if r.is_err() { eof = true; } else { read_some(&mut out, &mut eof, PER_WAKE); }
+                if r.is_err() { eof = true; } else { read_some(&mut out, &mut eof, (PER_WAKE, ReadMode::Ready)); }
             }
             st = &mut exit => {
-                if !eof { read_some(&mut out, &mut eof, FINAL_DRAIN); }
+                if !eof { read_some(&mut out, &mut eof, (FINAL_DRAIN, ReadMode::Final)); }
                 let status = st.map_err(|_| CannotStart("exit status lost".into()))?;
                 return Ok((status, out));
             }

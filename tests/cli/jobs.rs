@@ -377,3 +377,28 @@ fn full_log_disk_still_records_the_run() {
     // The daemon is still there and says what happened.
     assert!(sb.run(&["status"]).status.success());
 }
+
+#[test]
+fn short_runs_keep_their_output() {
+    // The exit can be seen before the pipe is reported readable; the last
+    // output must still be read, at startup as later.
+    let sb = Sandbox::new(&cfg(&format!(
+        "  hi: {{ schedule: \"{NEVER}\", command: \"echo hi\", overlap: allow }}\n  boot: {{ schedule: \"@start\", command: \"echo started\" }}\n"
+    )));
+    for round in 1..=3 {
+        sb.start();
+        for _ in 0..5 {
+            sb.run(&["trigger", "hi"]);
+        }
+        sb.wait_runs("hi", 5 * round, Duration::from_secs(10));
+        sb.wait_runs("boot", round, Duration::from_secs(10));
+        assert!(sb.run(&["stop"]).status.success());
+    }
+    for r in sb.finished("hi").iter().chain(sb.finished("boot").iter()) {
+        assert_eq!(r["outcome"], "ok");
+        assert!(r["log_bytes"].as_u64().unwrap() >= 3, "output lost: {r}");
+        assert_eq!(r["log_lost_bytes"], 0);
+    }
+    assert_eq!(sb.finished("boot").len(), 3);
+    assert_eq!(sb.job_log("hi").matches("\nhi\n").count(), 15, "{}", sb.job_log("hi"));
+}
