@@ -19,12 +19,20 @@ pub const PID_FILE: &str = "sundial.pid";
 pub enum LockError {
     #[error("already running (pid {pid}, lock {})", lock.display())]
     AlreadyRunning { pid: String, lock: PathBuf },
-    #[error("cannot {op} {}: {source}", path.display())]
+    #[error("cannot {op} {}: {source}{}", path.display(), permission_hint(source))]
     Io {
         op: &'static str,
         path: PathBuf,
         source: io::Error,
     },
+}
+
+fn permission_hint(e: &io::Error) -> &'static str {
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        "; that daemon belongs to another user (use sudo for the system daemon, or --runtime-dir for your own)"
+    } else {
+        ""
+    }
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> LockError + 'a {

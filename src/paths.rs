@@ -81,20 +81,14 @@ pub fn resolve(
     env: &Env,
 ) -> Paths {
     let from_file = |f: fn(&Config) -> &Option<PathBuf>| config.and_then(|c| f(c).clone());
-    let (log, state, runtime) = match mode {
+    let (log, state) = match mode {
         Mode::System => (
             PathBuf::from("/var/log/sundial"),
             PathBuf::from("/var/lib/sundial"),
-            PathBuf::from("/run/sundial"),
         ),
         Mode::User => {
             let state = env.state_home().join("sundial");
-            let runtime = env
-                .xdg_runtime_dir
-                .as_ref()
-                .map(|d| d.join("sundial"))
-                .unwrap_or_else(|| state.clone());
-            (state.join("logs"), state, runtime)
+            (state.join("logs"), state)
         }
     };
     let absolute = |p: PathBuf| {
@@ -103,6 +97,23 @@ pub fn resolve(
         } else {
             std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
         }
+    };
+    let state_dir = absolute(
+        overrides
+            .state_dir
+            .clone()
+            .or_else(|| from_file(|c| &c.state_dir))
+            .unwrap_or(state),
+    );
+    // User mode without XDG_RUNTIME_DIR: the state dir in use, so that two
+    // configs with their own state dirs do not share one lock.
+    let runtime = match mode {
+        Mode::System => PathBuf::from("/run/sundial"),
+        Mode::User => env
+            .xdg_runtime_dir
+            .as_ref()
+            .map(|d| d.join("sundial"))
+            .unwrap_or_else(|| state_dir.clone()),
     };
     Paths {
         config: absolute(config_path.to_path_buf()),
@@ -113,13 +124,7 @@ pub fn resolve(
                 .or_else(|| from_file(|c| &c.log_dir))
                 .unwrap_or(log),
         ),
-        state_dir: absolute(
-            overrides
-                .state_dir
-                .clone()
-                .or_else(|| from_file(|c| &c.state_dir))
-                .unwrap_or(state),
-        ),
+        state_dir,
         runtime_dir: absolute(
             overrides
                 .runtime_dir
@@ -189,6 +194,16 @@ mod tests {
         assert_eq!(p.log_dir, PathBuf::from("/var/log/sundial"));
         assert_eq!(p.state_dir, PathBuf::from("/var/lib/sundial"));
         assert_eq!(p.runtime_dir, PathBuf::from("/run/sundial"));
+    }
+
+    #[test]
+    fn user_runtime_dir_follows_a_custom_state_dir() {
+        let o = Overrides {
+            state_dir: Some("/srv/mine".into()),
+            ..Overrides::default()
+        };
+        let p = resolve(Path::new("/c.yaml"), None, &o, Mode::User, &env());
+        assert_eq!(p.runtime_dir, PathBuf::from("/srv/mine"));
     }
 
     #[test]

@@ -70,9 +70,49 @@ impl Context {
     /// config than the file now holds, so a file that fails to load still
     /// lets us find the daemon through the defaults and the command line.
     pub fn paths_best_effort(&self) -> Paths {
-        let config = config::load(&self.config_path, self.mode).ok();
-        self.paths(config.as_ref())
+        if let Ok(config) = config::load(&self.config_path, self.mode) {
+            return self.paths(Some(&config));
+        }
+        // The file does not validate (yet): its directory keys are still the
+        // best guess at where the running daemon lives.
+        let mut paths = self.paths(None);
+        let overrides = self.overrides();
+        if let Some(dirs) = directory_keys(&self.config_path) {
+            let base = self
+                .config_path
+                .parent()
+                .unwrap_or(std::path::Path::new("/"));
+            let pick = |given: &Option<PathBuf>, key: Option<String>, current: &mut PathBuf| {
+                if given.is_none()
+                    && let Some(k) = key
+                {
+                    *current = base.join(k);
+                }
+            };
+            pick(&overrides.log_dir, dirs.log_dir, &mut paths.log_dir);
+            pick(&overrides.state_dir, dirs.state_dir, &mut paths.state_dir);
+            pick(
+                &overrides.runtime_dir,
+                dirs.runtime_dir,
+                &mut paths.runtime_dir,
+            );
+        }
+        paths
     }
+}
+
+/// Only the directory keys of a config file, read leniently.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct DirectoryKeys {
+    log_dir: Option<String>,
+    state_dir: Option<String>,
+    runtime_dir: Option<String>,
+}
+
+fn directory_keys(path: &std::path::Path) -> Option<DirectoryKeys> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_saphyr::from_str::<DirectoryKeys>(&text).ok()
 }
 
 /// Run one command; the `Err` is rendered by `main`.

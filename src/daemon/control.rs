@@ -87,10 +87,17 @@ async fn handle(
             &mut write,
             &Reply::error(
                 ErrorCode::Forbidden,
-                format!(
-                    "uid {} may not control this daemon (only uid {me} and root may)",
-                    peer.uid()
-                ),
+                if me == 0 {
+                    format!(
+                        "uid {} may not control this daemon (only root may); use sudo, or run your own daemon in user mode",
+                        peer.uid()
+                    )
+                } else {
+                    format!(
+                        "uid {} may not control this daemon (only uid {me} and root may)",
+                        peer.uid()
+                    )
+                },
             ),
         )
         .await;

@@ -189,6 +189,19 @@ impl Notifier {
     }
 }
 
+/// The event a webhook subscribed to `on` hears of for `event`, if any. A
+/// recovery is a success too: a hook that asked for successes but not
+/// recoveries hears of it as a success.
+pub fn webhook_event(event: WebhookEvent, on: &[WebhookEvent]) -> Option<WebhookEvent> {
+    if on.contains(&event) {
+        Some(event)
+    } else if event == WebhookEvent::Recovery && on.contains(&WebhookEvent::Success) {
+        Some(WebhookEvent::Success)
+    } else {
+        None
+    }
+}
+
 fn describe(status: ExitInfo) -> String {
     match status {
         ExitInfo::Exited(c) => format!("exited with {c}"),

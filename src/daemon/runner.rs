@@ -117,6 +117,14 @@ fn identity(job: &Job, mode: Mode) -> Result<Identity, CannotStart> {
 /// Resolve everything about a run that can fail with a clear message.
 pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotStart> {
     let who = identity(job, mode)?;
+    if let Some(n) = job.limits.nice
+        && n < 0
+        && !Uid::effective().is_root()
+    {
+        return Err(CannotStart(format!(
+            "limits.nice {n} needs root: only root may raise a job's priority; use 0 to 19 in user mode"
+        )));
+    }
     let mut notes = Vec::new();
 
     let workdir = match &job.workdir {
@@ -393,6 +401,8 @@ pub struct Ended {
     pub signal: Option<i32>,
     pub duration: Duration,
     pub output: RunOutput,
+    /// Set when sundial itself stopped the run (replace, shutdown).
+    pub stopped: Option<StopReason>,
 }
 
 /// Read output, enforce the timeout and stop requests, until the main
@@ -495,6 +505,7 @@ pub async fn supervise(
         signal,
         duration,
         output,
+        stopped,
     }
 }
 

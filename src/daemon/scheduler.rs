@@ -83,7 +83,8 @@ struct JobState {
     next: Option<Timestamp>,
     running: Vec<Running>,
     queued: VecDeque<Pending>,
-    /// Failed runs in a row, for the recovery notification.
+    /// Final failures in a row (retries that later succeeded do not count),
+    /// for the recovery notification.
     failures: u32,
     /// Removed from the config by a reload; kept until its runs end.
     removed: bool,
@@ -192,8 +193,13 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
     };
 
     let start = now();
-    let (history, next_run_id, last_fires, metrics) =
-        open_history(&paths.state_dir, &config, start);
+    let Startup {
+        history,
+        next_run_id,
+        last_fires,
+        metrics,
+        failing,
+    } = open_history(&paths.state_dir, &config, start);
     let log = match LogSink::start(paths.log_dir.clone()) {
         Ok(l) => l,
         Err(source) => {
@@ -279,6 +285,11 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
     for job in jobs {
         daemon.add_job(job, start);
     }
+    for name in failing {
+        if let Some(state) = daemon.jobs.get_mut(&name) {
+            state.failures = 1;
+        }
+    }
     tracing::info!(
         pid = std::process::id(),
         config = %daemon.config.path.display(),
@@ -348,27 +359,36 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
     Ok(())
 }
 
+/// What the daemon learns from its history at start.
+struct Startup {
+    history: Option<History>,
+    /// The first run id to hand out.
+    next_run_id: i64,
+    /// Each job's newest scheduled fire, for catch-up.
+    last_fires: HashMap<String, Timestamp>,
+    metrics: Rc<Metrics>,
+    /// Jobs whose last run failed: their next success is a recovery, even
+    /// across a daemon restart.
+    failing: Vec<String>,
+}
+
 /// Open the history, close runs a dead daemon left open, and read what
 /// startup needs. Failures are logged, never fatal: jobs run without history.
-fn open_history(
-    state_dir: &std::path::Path,
-    config: &Config,
-    start: Timestamp,
-) -> (
-    Option<History>,
-    i64,
-    HashMap<String, Timestamp>,
-    Rc<Metrics>,
-) {
-    let mut last_fires = HashMap::new();
-    let metrics = Rc::new(Metrics::new());
+fn open_history(state_dir: &std::path::Path, config: &Config, start: Timestamp) -> Startup {
+    let mut startup = Startup {
+        history: None,
+        // Ids from the clock cannot collide with the small ids a database
+        // hands out, so history stays consistent once it is back.
+        next_run_id: start.as_millisecond(),
+        last_fires: HashMap::new(),
+        metrics: Rc::new(Metrics::new()),
+        failing: Vec::new(),
+    };
     let history = match History::open(state_dir) {
         Ok(h) => h,
         Err(e) => {
             tracing::error!("run history unavailable, runs will not be recorded until it is: {e}");
-            // Ids from the clock cannot collide with the small ids a
-            // database hands out, so history stays consistent once it is back.
-            return (None, start.as_millisecond(), last_fires, metrics);
+            return startup;
         }
     };
     match history.close_interrupted(start) {
@@ -378,16 +398,14 @@ fn open_history(
         Ok(_) => {}
         Err(e) => tracing::error!("cannot close interrupted runs: {e}"),
     }
-    let next = match history.max_run_id() {
-        Ok(id) => id + 1,
-        Err(e) => {
-            tracing::error!("cannot read the last run id: {e}");
-            start.as_millisecond()
-        }
-    };
+    match history.max_run_id() {
+        Ok(id) => startup.next_run_id = id + 1,
+        Err(e) => tracing::error!("cannot read the last run id: {e}"),
+    }
+    let metrics = &startup.metrics;
     for job in &config.jobs {
         if let Ok(Some(t)) = history.last_scheduled_fire(&job.name) {
-            last_fires.insert(job.name.clone(), t);
+            startup.last_fires.insert(job.name.clone(), t);
         }
         if let Ok(Some(t)) = history.last_success(&job.name) {
             metrics.set_last_success(&job.name, t);
@@ -398,7 +416,15 @@ fn open_history(
         Ok(counts) => metrics.seed(&counts),
         Err(e) => tracing::error!("cannot read run counts for metrics: {e}"),
     }
-    (Some(history), next, last_fires, metrics)
+    if let Ok(runs) = history.last_runs() {
+        startup.failing = runs
+            .into_iter()
+            .filter(|(_, r)| r.outcome.is_failure())
+            .map(|(job, _)| job)
+            .collect();
+    }
+    startup.history = Some(history);
+    startup
 }
 
 impl Daemon {
@@ -712,6 +738,7 @@ impl Daemon {
                         signal: None,
                         duration: Duration::ZERO,
                         output,
+                        stopped: None,
                     };
                     let stats = log.end(&job_name, run_end(run_id, &ended)).await;
                     let _ = events.send(Event::Finished {
@@ -860,17 +887,14 @@ impl Daemon {
             ended_at,
             running.pid != 0,
         );
+        // Runs sundial stopped itself (overlap: replace, shutdown) are not
+        // the job's failures: no retry, no notification, no change to its
+        // failure streak.
+        let stopped_by_us = ended.stopped.is_some() || self.shutting_down;
         let state = self.jobs.get_mut(name).expect("still there");
-        let failures_before = state.failures;
-        if ended.outcome.is_failure() {
-            state.failures += 1;
-        } else if ended.outcome == Outcome::Ok {
-            state.failures = 0;
-        }
         let mut retrying = false;
-        // Retry a failed run (not one stopped by us).
         if ended.outcome.is_failure()
-            && !self.shutting_down
+            && !stopped_by_us
             && let Some(retry) = state.job.retry
         {
             let attempt = running.pending.attempt + 1;
@@ -896,16 +920,28 @@ impl Daemon {
             }
         }
 
-        // Notifications act once, after the final attempt (SPEC 9).
-        let event = match ended.outcome {
-            o if o.is_failure() && !retrying => Some(WebhookEvent::Failure),
-            Outcome::Ok if failures_before > 0 => Some(WebhookEvent::Recovery),
-            Outcome::Ok => Some(WebhookEvent::Success),
-            _ => None,
+        // Notifications act once, after the final attempt (SPEC 9). A
+        // recovery is the first success after a failure that was announced.
+        let final_failure = ended.outcome.is_failure() && !stopped_by_us && !retrying;
+        let was_failing = state.failures > 0;
+        let event = if final_failure {
+            state.failures += 1;
+            Some(WebhookEvent::Failure)
+        } else if ended.outcome == Outcome::Ok {
+            state.failures = 0;
+            Some(if was_failing {
+                WebhookEvent::Recovery
+            } else {
+                WebhookEvent::Success
+            })
+        } else {
+            None
         };
         let job = &self.jobs[name].job;
         let wants = |e: WebhookEvent| {
-            job.webhook.as_ref().is_some_and(|w| w.on.contains(&e))
+            job.webhook
+                .as_ref()
+                .is_some_and(|w| super::notify::webhook_event(e, &w.on).is_some())
                 || (e == WebhookEvent::Failure
                     && (job.on_failure.is_some() || !job.mail_to.is_empty()))
         };
@@ -996,7 +1032,10 @@ impl Daemon {
                 s.running.iter().map(move |r| protocol::RunningRun {
                     job: name.clone(),
                     run_id: r.run_id,
-                    started_at: r.started_at.timestamp().to_string(),
+                    started_at: crate::timefmt::rfc3339_ms(
+                        r.started_at.timestamp(),
+                        r.started_at.time_zone(),
+                    ),
                 })
             })
             .collect();

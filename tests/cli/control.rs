@@ -267,3 +267,32 @@ fn metrics_match_the_history() {
     );
     assert!(http_get(port, "/nope").starts_with("HTTP/1.1 404"));
 }
+
+#[test]
+fn a_broken_file_still_leads_to_the_daemon_it_names() {
+    // The runtime dir comes from the file itself, not the command line.
+    let sb = Sandbox::new(&format!(
+        "timezone: UTC\nruntime_dir: own-run\nlog_dir: own-logs\nstate_dir: own-state\njobs:\n  a: {{ schedule: \"{NEVER}\", command: \"true\" }}\n"
+    ));
+    let cmd = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .arg("--config")
+            .arg(&sb.config)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    assert!(cmd(&["start"]).status.success());
+    sb.write_config("timezone: UTC\nruntime_dir: own-run\njobs:\n  a: { schedule: \"nope\", command: \"true\" }\n");
+    let reload = cmd(&["reload"]);
+    assert_eq!(reload.status.code(), Some(78), "{}", stderr(&reload));
+    assert!(
+        stderr(&reload).contains("reload rejected"),
+        "{}",
+        stderr(&reload)
+    );
+    assert!(cmd(&["status"]).status.success());
+    assert!(cmd(&["stop"]).status.success());
+    assert!(!sb.path("own-run/sundial.pid").exists());
+}

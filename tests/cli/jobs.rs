@@ -400,5 +400,10 @@ fn short_runs_keep_their_output() {
         assert_eq!(r["log_lost_bytes"], 0);
     }
     assert_eq!(sb.finished("boot").len(), 3);
-    assert_eq!(sb.job_log("hi").matches("\nhi\n").count(), 15, "{}", sb.job_log("hi"));
+    assert_eq!(
+        sb.job_log("hi").matches("\nhi\n").count(),
+        15,
+        "{}",
+        sb.job_log("hi")
+    );
 }

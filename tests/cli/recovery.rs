@@ -392,3 +392,27 @@ fn a_late_wake_up_runs_the_newest_fire_once() {
         .collect();
     assert!(resumed.len() <= 2, "{resumed:?}");
 }
+
+/// A run that sundial replaced (overlap: replace) is not the job's failure:
+/// it is neither retried nor announced.
+#[test]
+fn a_replaced_run_is_not_retried_or_announced() {
+    let sb = Sandbox::new("");
+    let hook = sb.path("hook-ran");
+    sb.write_config(&format!(
+        "timezone: UTC\njobs:\n  r:\n    schedule: \"{NEVER}\"\n    command: \"sleep 30\"\n    overlap: replace\n    kill_grace: 1s\n    retry: {{ attempts: 2, delay: 1s }}\n    on_failure: \"touch {}\"\n",
+        hook.display()
+    ));
+    sb.start();
+    sb.run(&["trigger", "r"]);
+    assert!(wait_until(Duration::from_secs(5), || sb
+        .history("r")
+        .iter()
+        .any(|x| x["outcome"] == "running")));
+    sb.run(&["trigger", "r"]);
+    let rows = sb.wait_runs("r", 1, Duration::from_secs(10));
+    assert_eq!(rows[0]["outcome"], "killed");
+    // Give a retry (1 s) or hook a chance to show up; neither may.
+    assert!(!wait_until(Duration::from_secs(2), || hook.exists()
+        || sb.history("r").iter().any(|x| x["trigger"] == "retry")));
+}
