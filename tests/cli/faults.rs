@@ -124,7 +124,10 @@ fn daemon_killed_during_runs_recovers_history() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    assert!(wait_until(Duration::from_secs(5), || !alive(pid)));
+    // The lock goes when the last of the daemon's threads is gone, which can
+    // be a moment after its main thread shows as a zombie.
+    assert!(wait_until(Duration::from_secs(5), || !alive(pid)
+        && sb.run(&["status"]).status.code() == Some(3)));
     sb.start();
     let quick = sb.finished("quick");
     assert_eq!(
