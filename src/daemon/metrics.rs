@@ -160,16 +160,27 @@ impl Metrics {
     }
 }
 
-/// Serve `GET /metrics` on `addr` until the runtime stops.
-pub async fn serve(addr: SocketAddr, metrics: Rc<Metrics>) {
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(l) => l,
+/// Bind the metrics address before the daemon reports ready, so that a
+/// scraper started right after `sundial start` finds it. A failure is
+/// logged and leaves metrics off; it never stops the daemon.
+pub fn bind(addr: SocketAddr) -> Option<tokio::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .and_then(tokio::net::TcpListener::from_std);
+    match listener {
+        Ok(l) => {
+            tracing::info!(%addr, "serving Prometheus metrics on /metrics");
+            Some(l)
+        }
         Err(e) => {
             tracing::error!("cannot serve metrics on {addr}: {e}; metrics are off");
-            return;
+            None
         }
-    };
-    tracing::info!(%addr, "serving Prometheus metrics on /metrics");
+    }
+}
+
+/// Serve `GET /metrics` until the runtime stops.
+pub async fn serve(listener: tokio::net::TcpListener, metrics: Rc<Metrics>) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,

@@ -233,8 +233,12 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
         });
     }
     tokio::task::spawn_local(control::serve(listener, events_tx.clone()));
-    if let Some(m) = &config.metrics {
-        tokio::task::spawn_local(super::metrics::serve(m.listen, metrics.clone()));
+    if let Some(listener) = config
+        .metrics
+        .as_ref()
+        .and_then(|m| super::metrics::bind(m.listen))
+    {
+        tokio::task::spawn_local(super::metrics::serve(listener, metrics.clone()));
     }
     let (watch_tx, mut watch_rx) = mpsc::unbounded_channel();
     let _watch = if config.watch {
