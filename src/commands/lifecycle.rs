@@ -124,7 +124,6 @@ fn serve(
         lock,
         readiness,
         notify_systemd,
-        overrides: ctx.overrides(),
     };
     daemon::serve(setup).map_err(|e| {
         tracing::error!("daemon failed: {e}");

@@ -48,8 +48,6 @@ pub struct Setup {
     pub readiness: Option<Readiness>,
     /// Under `run`: tell systemd when ready (`Type=notify`).
     pub notify_systemd: bool,
-    /// Overrides given on the command line, re-applied on reload.
-    pub overrides: crate::paths::Overrides,
 }
 
 #[derive(Debug, thiserror::Error)]

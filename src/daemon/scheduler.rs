@@ -141,13 +141,7 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
         lock,
         mut readiness,
         notify_systemd,
-        overrides: _,
     } = setup;
-    let fail = |readiness: &mut Option<crate::daemonize::Readiness>, e: &DaemonError| {
-        if let Some(r) = readiness.take() {
-            r.failed(crate::error::exit::FAILURE, &e.to_string());
-        }
-    };
 
     if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
         tracing::warn!(
@@ -155,70 +149,25 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
         );
     }
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let listener = match control::bind(&paths.runtime_dir) {
-        Ok(l) => l,
-        Err(e) => {
-            fail(&mut readiness, &e);
-            return Err(e);
-        }
-    };
-    let signals = (|| {
-        Ok::<_, std::io::Error>((
-            signal(SignalKind::terminate())?,
-            signal(SignalKind::interrupt())?,
-            signal(SignalKind::hangup())?,
-        ))
-    })();
-    let (mut sigterm, mut sigint, mut sighup) = match signals {
-        Ok(s) => s,
-        Err(source) => {
-            let e = DaemonError::Setup {
-                op: "install signal handlers",
-                source,
-            };
-            fail(&mut readiness, &e);
-            return Err(e);
-        }
-    };
-    let mut timer = match WallTimer::new() {
-        Ok(t) => t,
-        Err(source) => {
-            let e = DaemonError::Setup {
-                op: "create the wall-clock timer",
-                source,
-            };
-            fail(&mut readiness, &e);
-            return Err(e);
-        }
-    };
-
     let start = now();
-    let Startup {
-        history,
+    let Parts {
+        listener,
+        mut sigterm,
+        mut sigint,
+        mut sighup,
+        mut timer,
+        log,
+        db,
         next_run_id,
         last_fires,
         metrics,
         failing,
-    } = open_history(&paths.state_dir, &config, start);
-    let log = match LogSink::start(paths.log_dir.clone()) {
-        Ok(l) => l,
-        Err(source) => {
-            let e = DaemonError::Setup {
-                op: "start the log thread",
-                source,
-            };
-            fail(&mut readiness, &e);
-            return Err(e);
-        }
-    };
-    let db = match DbSink::start(history, paths.state_dir.clone()) {
-        Ok(d) => d,
-        Err(source) => {
-            let e = DaemonError::Setup {
-                op: "start the history thread",
-                source,
-            };
-            fail(&mut readiness, &e);
+    } = match set_up(&config, &paths, start) {
+        Ok(parts) => parts,
+        Err(e) => {
+            if let Some(r) = readiness.take() {
+                r.failed(crate::error::exit::FAILURE, &e.to_string());
+            }
             return Err(e);
         }
     };
@@ -361,6 +310,52 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
     }
     drop(lock);
     Ok(())
+}
+
+/// Everything the loop needs that can fail to set up; a failure is reported
+/// to the waiting `sundial start` before the daemon exits.
+struct Parts {
+    listener: tokio::net::UnixListener,
+    sigterm: tokio::signal::unix::Signal,
+    sigint: tokio::signal::unix::Signal,
+    sighup: tokio::signal::unix::Signal,
+    timer: WallTimer,
+    log: LogSink,
+    db: DbSink,
+    next_run_id: i64,
+    last_fires: HashMap<String, Timestamp>,
+    metrics: Rc<Metrics>,
+    failing: Vec<String>,
+}
+
+fn set_up(
+    config: &Config,
+    paths: &crate::paths::Paths,
+    start: Timestamp,
+) -> Result<Parts, DaemonError> {
+    let op = |op: &'static str| move |source| DaemonError::Setup { op, source };
+    let listener = control::bind(&paths.runtime_dir)?;
+    let sigterm = signal(SignalKind::terminate()).map_err(op("install signal handlers"))?;
+    let sigint = signal(SignalKind::interrupt()).map_err(op("install signal handlers"))?;
+    let sighup = signal(SignalKind::hangup()).map_err(op("install signal handlers"))?;
+    let timer = WallTimer::new().map_err(op("create the wall-clock timer"))?;
+    let startup = open_history(&paths.state_dir, config, start);
+    let log = LogSink::start(paths.log_dir.clone()).map_err(op("start the log thread"))?;
+    let db = DbSink::start(startup.history, paths.state_dir.clone())
+        .map_err(op("start the history thread"))?;
+    Ok(Parts {
+        listener,
+        sigterm,
+        sigint,
+        sighup,
+        timer,
+        log,
+        db,
+        next_run_id: startup.next_run_id,
+        last_fires: startup.last_fires,
+        metrics: startup.metrics,
+        failing: startup.failing,
+    })
 }
 
 /// What the daemon learns from its history at start.
