@@ -171,18 +171,7 @@ fn a_job_that_closes_its_output_and_keeps_running() {
         r["exit_code"], 4,
         "the run lasted until the process ended: {r}"
     );
-    let took = r["ended_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .duration_since(
-            r["started_at"]
-                .as_str()
-                .unwrap()
-                .parse::<jiff::Timestamp>()
-                .unwrap(),
-        );
+    let took = took(&r);
     assert!(took.as_millis() >= 900, "{took:?}");
     assert!(sb.job_log("closer").contains("before"));
 }
@@ -202,18 +191,7 @@ fn a_job_that_double_forks_ends_when_its_main_process_does() {
     );
     let r = sb.wait_runs("forker", 1, Duration::from_secs(5)).remove(0);
     assert_eq!(r["outcome"], "ok");
-    let took = r["ended_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .duration_since(
-            r["started_at"]
-                .as_str()
-                .unwrap()
-                .parse::<jiff::Timestamp>()
-                .unwrap(),
-        );
+    let took = took(&r);
     assert!(
         took.as_secs() < 2,
         "the run did not wait for the orphan holding its pipe: {took:?}"

@@ -8,10 +8,6 @@ use crate::support::*;
 
 const NEVER: &str = "0 0 1 1 *";
 
-fn ts(v: &serde_json::Value) -> jiff::Timestamp {
-    v.as_str().unwrap().parse().unwrap()
-}
-
 #[test]
 fn retries_double_their_delay_and_link_to_the_first_run() {
     let sb = Sandbox::new(&format!(
@@ -33,8 +29,8 @@ fn retries_double_their_delay_and_link_to_the_first_run() {
         );
         assert_eq!(r["outcome"], "failed");
     }
-    let gap1 = ts(&r1["started_at"]).duration_since(ts(&first["ended_at"]));
-    let gap2 = ts(&r2["started_at"]).duration_since(ts(&r1["ended_at"]));
+    let gap1 = time(&r1["started_at"]).duration_since(time(&first["ended_at"]));
+    let gap2 = time(&r2["started_at"]).duration_since(time(&r1["ended_at"]));
     assert!(
         (1000..1500).contains(&gap1.as_millis()),
         "first delay {gap1:?}"
@@ -259,7 +255,7 @@ fn catch_up_runs_once_for_the_newest_missed_fire() {
     let rows = sb.wait_runs("every2s", 3, Duration::from_secs(10));
     let catch: Vec<_> = rows.iter().filter(|r| r["trigger"] == "catch-up").collect();
     assert_eq!(catch.len(), 1, "exactly one catch-up run: {rows:?}");
-    let sched = ts(&catch[0]["scheduled_at"]);
+    let sched = time(&catch[0]["scheduled_at"]);
     assert!(
         sched > stopped && sched <= restarted,
         "the newest missed fire: {sched} not in ({stopped}, {restarted}]"
@@ -308,7 +304,7 @@ fn jitter_delays_each_fire_and_records_it() {
     for r in &rows {
         let delay = r["delay_ms"].as_i64().expect("delay recorded");
         assert!((0..1600).contains(&delay), "{r}");
-        let late = ts(&r["started_at"]).duration_since(ts(&r["scheduled_at"]));
+        let late = time(&r["started_at"]).duration_since(time(&r["scheduled_at"]));
         assert!(late.as_millis() >= i128::from(delay) - 1000, "{r}");
     }
 }
@@ -327,7 +323,10 @@ fn reboot_start_and_every() {
         "start"
     );
     let every = sb.wait_runs("interval", 2, Duration::from_secs(10));
-    let (second, first) = (ts(&every[0]["scheduled_at"]), ts(&every[1]["scheduled_at"]));
+    let (second, first) = (
+        time(&every[0]["scheduled_at"]),
+        time(&every[1]["scheduled_at"]),
+    );
     assert_eq!(second.duration_since(first).as_millis(), 2000, "{every:?}");
     assert!(
         first.duration_since(started).as_secs() <= 3,
@@ -381,14 +380,7 @@ fn a_late_wake_up_runs_the_newest_fire_once() {
     // Once per wake-up, not once per missed fire.
     let resumed: Vec<_> = rows
         .iter()
-        .filter(|r| {
-            r["started_at"]
-                .as_str()
-                .unwrap()
-                .parse::<jiff::Timestamp>()
-                .unwrap()
-                > stopped
-        })
+        .filter(|r| time(&r["started_at"]) > stopped)
         .collect();
     assert!(resumed.len() <= 2, "{resumed:?}");
 }

@@ -184,3 +184,16 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// An RFC 3339 time from a JSON row.
+pub fn time(v: &serde_json::Value) -> jiff::Timestamp {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a time: {v}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("not a time: {v}: {e}"))
+}
+
+/// How long a history row's run took.
+pub fn took(row: &serde_json::Value) -> jiff::SignedDuration {
+    time(&row["ended_at"]).duration_since(time(&row["started_at"]))
+}
