@@ -317,11 +317,32 @@ fn syntax_error(err: &serde_saphyr::Error) -> SyntaxError {
             if message.contains("recursion limit") {
                 nesting_message()
             } else {
-                (format!("YAML syntax error: {message}"), None)
+                let hint = syntax_hint(&message).map(str::to_owned);
+                (format!("YAML syntax error: {message}"), hint)
             }
         }
     };
     SyntaxError { pos, message, hint }
+}
+
+/// What usually causes the parser's messages in a `jobs.yaml`.
+fn syntax_hint(message: &str) -> Option<&'static str> {
+    Some(if message.contains("reference to unknown value") {
+        // `schedule: */5 * * * *`: a plain value starting with `*` is an alias.
+        "a value starting with `*` is read as a YAML alias: quote schedules, e.g. schedule: \"*/5 * * * *\""
+    } else if message.contains("tabs disallowed") {
+        "indent with spaces; YAML does not allow tabs for indentation"
+    } else if message.contains("mapping values are not allowed") {
+        "a value that contains `: ` must be quoted, e.g. command: \"echo time: now\""
+    } else if message.contains("illegal placement of ':'") {
+        "check the lines above for an unclosed `[` or `{`, and quote values that contain `:`"
+    } else if message.contains("did not find expected key") {
+        "check the indentation: the keys of one map must start in the same column"
+    } else if message.contains("unclosed quote") {
+        "close the quote at the end of the value"
+    } else {
+        return None;
+    })
 }
 
 fn nesting_message() -> (String, Option<String>) {
