@@ -76,7 +76,7 @@ impl<'a> Ctx<'a> {
             line: pos.line,
             column: pos.column,
             job: self.job.clone(),
-            message: message.into(),
+            message,
             hint,
         });
     }
