@@ -17,6 +17,10 @@
 //! Every expression case is also checked inside a config file: the loader
 //! must report it once, as `invalid schedule '…': <message>`, at the column
 //! of the span.
+//!
+//! Last, the fuzzers' minimized corpora (`fuzz/corpus/`, see
+//! `fuzz/README.md`) are replayed through the same entry points in this
+//! debug build, where arithmetic overflow panics.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -355,4 +359,102 @@ fn configs_fail_with_the_expected_errors() {
         }
     }
     finish("config", inputs.len(), &failures);
+}
+
+// ---------------------------------------------------------------------------
+// The fuzzers' corpora, replayed with overflow checks on
+// ---------------------------------------------------------------------------
+
+/// The inputs the fuzzers kept (`fuzz/corpus/<target>/`), each run through
+/// the same entry point as its fuzz target. The fuzzers run optimized, with
+/// overflow checks off; this replays their findings in a debug build, where
+/// an arithmetic overflow panics.
+fn fuzz_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "{}: empty", dir.display());
+    inputs
+}
+
+#[test]
+fn fuzz_corpus_schedules_parse_and_step_forward() {
+    let zones = ["UTC", "Europe/Berlin", "Australia/Lord_Howe"]
+        .map(|z| jiff::tz::TimeZone::get(z).unwrap());
+    let start = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    for (name, data) in fuzz_inputs("schedule") {
+        let Ok(text) = std::str::from_utf8(&data) else {
+            continue;
+        };
+        let schedule = match Schedule::parse(text) {
+            Ok(schedule) => schedule,
+            Err(err) => {
+                assert!(
+                    text.get(err.offset..err.offset + err.len).is_some(),
+                    "{name}: {err:?}"
+                );
+                continue;
+            }
+        };
+        let _ = schedule.describe();
+        for tz in &zones {
+            let mut after = start;
+            for _ in 0..3 {
+                let Some(next) = schedule.next_after(after, tz) else {
+                    break;
+                };
+                assert!(
+                    next.timestamp() > after,
+                    "{name}: {text:?} did not move forward"
+                );
+                after = next.timestamp();
+            }
+        }
+    }
+}
+
+#[test]
+fn fuzz_corpus_configs_load_or_fail_cleanly() {
+    for (name, data) in fuzz_inputs("config") {
+        let Ok(text) = std::str::from_utf8(&data) else {
+            continue;
+        };
+        match config::load_str(text, Path::new("/fuzz/jobs.yaml"), Mode::User) {
+            Ok(_) => {}
+            Err(err) => {
+                assert!(!err.to_string().is_empty(), "{name}");
+                assert!(
+                    err.diagnostics()
+                        .iter()
+                        .all(|d| d.line >= 1 && d.column >= 1),
+                    "{name}: {err}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn fuzz_corpus_control_requests_decode_or_get_an_error_reply() {
+    use sundial::daemon::control;
+    for (name, data) in fuzz_inputs("control") {
+        match control::parse(&data) {
+            Ok(request) => {
+                let line = serde_json::to_vec(&request).unwrap();
+                assert_eq!(control::parse(&line).ok(), Some(request), "{name}");
+            }
+            Err(reply) => {
+                serde_json::to_vec(&*reply).unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+    }
 }

@@ -23,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = schedule.describe();
     // DST-heavy zones plus UTC; a start that depends on the input so the
     // fuzzer also explores different starting points.
-    let seed = data.iter().fold(0i64, |acc, &b| acc.wrapping_mul(31).wrapping_add(i64::from(b)));
+    let seed = data.iter().fold(0i64, |acc, &b| {
+        acc.wrapping_mul(31).wrapping_add(i64::from(b))
+    });
     let start_secs = 946_684_800 + seed.rem_euclid(60 * 365 * 86_400); // 2000..2060
     let start = jiff::Timestamp::from_second(start_secs).expect("in range");
     for zone in ["UTC", "Europe/Berlin", "Australia/Lord_Howe"] {
@@ -34,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
                 break;
             };
             let next = next.timestamp();
-            assert!(next > after, "{text:?} in {zone}: {next} is not after {after}");
+            assert!(
+                next > after,
+                "{text:?} in {zone}: {next} is not after {after}"
+            );
             after = next;
         }
     }
