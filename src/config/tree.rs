@@ -329,7 +329,7 @@ fn syntax_error(err: &serde_saphyr::Error) -> SyntaxError {
 fn syntax_hint(message: &str) -> Option<&'static str> {
     Some(if message.contains("reference to unknown value") {
         // `schedule: */5 * * * *`: a plain value starting with `*` is an alias.
-        "a value starting with `*` is read as a YAML alias: quote schedules, e.g. schedule: \"*/5 * * * *\""
+        "`*name` is a YAML alias and no `&name` anchor is defined above it; a schedule starting with `*` must be quoted, e.g. schedule: \"*/5 * * * *\""
     } else if message.contains("tabs disallowed") {
         "indent with spaces; YAML does not allow tabs for indentation"
     } else if message.contains("mapping values are not allowed") {
