@@ -30,7 +30,9 @@ impl fmt::Display for Diagnostic {
         }
         f.write_str(&self.message)?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            // A hint of several lines (an example) stays indented under
+            // `hint:` so it cannot be mistaken for the next diagnostic.
+            write!(f, "\n  hint: {}", hint.replace('\n', "\n        "))?;
         }
         Ok(())
     }

@@ -121,7 +121,10 @@ pub(super) fn check_name(ctx: &mut Ctx<'_>, entry: &Entry<'_>) -> bool {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)));
     let problem = if name.is_empty() {
-        Some(("a job name cannot be empty".to_owned(), None))
+        Some((
+            "a job name cannot be empty".to_owned(),
+            Some("name the job, e.g. 'backup'".into()),
+        ))
     } else if let Some(c) = bad_char {
         let suggestion: String = name
             .chars()
@@ -175,6 +178,14 @@ pub(super) fn fields(ctx: &mut Ctx<'_>, node: &Node, place: Place<'_>) -> Option
         Place::Defaults => "a map of job settings",
         Place::Job(_) => "a map of job settings (schedule, command, ...)",
     };
+    if let (Kind::Seq(_), Place::Job(_)) = (&node.kind, place) {
+        ctx.error(
+            node.pos,
+            format!("expected {what}, got a list"),
+            Some("remove the `- ` before each setting: they are `key: value` lines".into()),
+        );
+        return None;
+    }
     let entries = ctx.entries(node, what)?;
     let mut f = Fields::default();
     let mut has_schedule = false;
@@ -184,6 +195,7 @@ pub(super) fn fields(ctx: &mut Ctx<'_>, node: &Node, place: Place<'_>) -> Option
     let mut suggested = Vec::new();
     for entry in &entries {
         let v = entry.value;
+        let saved = ctx.enter(&entry.name);
         match (entry.name.as_ref(), place) {
             ("schedule" | "command", Place::Defaults) => ctx.error(
                 entry.key.pos,
@@ -234,6 +246,7 @@ pub(super) fn fields(ctx: &mut Ctx<'_>, node: &Node, place: Place<'_>) -> Option
             }
             (_, Place::Job(_)) => suggested.extend(ctx.unknown_key(entry, FIELDS, "in a job")),
         }
+        ctx.key = saved;
     }
     if let Place::Job(key) = place {
         if !has_schedule && !suggested.contains(&"schedule") {
@@ -350,7 +363,8 @@ const RETRY_MAX_DELAY: Duration = Duration::from_secs(3600);
 /// `retry: { attempts: N, delay: D }`, or `retry: N` with the default delay.
 fn retry(ctx: &mut Ctx<'_>, node: &Node) -> Option<Retry> {
     let attempts_range = 0..=RETRY_MAX_ATTEMPTS;
-    if let Kind::Int(_) = node.kind {
+    // `retry: 3` (and `retry: 3.5`, refused as not a whole number).
+    if let Kind::Int(_) | Kind::Float(_) = node.kind {
         let attempts = ctx.integer(node, "retry attempts", attempts_range)?;
         return Some(Retry {
             attempts: u32::try_from(attempts).ok()?,
@@ -363,6 +377,7 @@ fn retry(ctx: &mut Ctx<'_>, node: &Node) -> Option<Retry> {
     let mut ok = true;
     let mut unknown = false;
     for entry in &entries {
+        let saved = ctx.enter(&entry.name);
         match entry.name.as_ref() {
             "attempts" => {
                 attempts = ctx.integer(entry.value, "retry attempts", attempts_range.clone());
@@ -385,6 +400,7 @@ fn retry(ctx: &mut Ctx<'_>, node: &Node) -> Option<Retry> {
                 unknown = true;
             }
         }
+        ctx.key = saved;
     }
     if attempts.is_none() && ok && !unknown {
         ctx.error(
@@ -518,6 +534,7 @@ fn log(ctx: &mut Ctx<'_>, node: &Node) -> Option<LogFields> {
     let mut ok = true;
     for entry in &entries {
         let v = entry.value;
+        let saved = ctx.enter(&entry.name);
         match entry.name.as_ref() {
             "max_size" => {
                 f.max_size = setting(v, |v| ctx.size(v, 1024));
@@ -542,6 +559,7 @@ fn log(ctx: &mut Ctx<'_>, node: &Node) -> Option<LogFields> {
                 ctx.unknown_key(entry, &keys, "in `log`");
             }
         }
+        ctx.key = saved;
     }
     ok.then_some(f)
 }
@@ -553,6 +571,7 @@ fn limits(ctx: &mut Ctx<'_>, node: &Node) -> Option<LimitFields> {
     let mut ok = true;
     for entry in &entries {
         let v = entry.value;
+        let saved = ctx.enter(&entry.name);
         match entry.name.as_ref() {
             "nice" => {
                 f.nice = setting(v, |v| {
@@ -582,6 +601,7 @@ fn limits(ctx: &mut Ctx<'_>, node: &Node) -> Option<LimitFields> {
                 ctx.unknown_key(entry, &keys, "in `limits`");
             }
         }
+        ctx.key = saved;
     }
     ok.then_some(f)
 }

@@ -251,7 +251,7 @@ jobs:
     let err = ConfigError::Invalid(all);
     let text = err.to_string();
     assert!(text.contains("/etc/sundial/jobs.yaml:5:5: job 'backup': unknown key 'tiemout' in a job\n  hint: did you mean 'timeout'?"), "{text}");
-    assert!(text.contains("/etc/sundial/jobs.yaml:9:14: job 'sync': expected a duration like 30s, 5m or 1h30m, got 'forever'"), "{text}");
+    assert!(text.contains("/etc/sundial/jobs.yaml:9:14: job 'sync': `timeout`: expected a duration like 30s, 5m or 1h30m, got 'forever'"), "{text}");
     assert!(text.ends_with("3 errors in configuration"));
 }
 
@@ -405,7 +405,10 @@ fn duplicate_keys_are_reported_with_the_first_position() {
 fn duplicate_job_names_are_reported() {
     let text = "jobs:\n  a: { schedule: '@daily', command: x }\n  b: { schedule: '@daily', command: y }\n  a: { schedule: '@daily', command: z }\n";
     let d = error_at(text, 4, 3);
-    assert_eq!(d.message, "duplicate key 'a' (first at line 2, column 3)");
+    assert_eq!(
+        d.message,
+        "duplicate job name 'a' (first at line 2, column 3)"
+    );
 }
 
 // ---- jobs ----
@@ -535,7 +538,7 @@ fn command_forms() {
     assert!(all[2].message.starts_with("expected a command: a string"));
     assert_eq!(
         all[3].message,
-        "expected a program argument (a string), got a list"
+        "`command`: expected a program argument (a string), got a list"
     );
 }
 
@@ -547,7 +550,7 @@ fn on_failure_takes_a_string_or_a_list() {
         Some(Command::Shell("notify-send failed".into()))
     );
     let d = error_at(&job("a", "    on_failure: []\n"), 5, 17);
-    assert_eq!(d.message, "the command list is empty");
+    assert_eq!(d.message, "`on_failure`: the command list is empty");
 }
 
 #[test]
@@ -579,19 +582,19 @@ fn wrong_types_say_what_was_expected() {
             (
                 5,
                 14,
-                "expected a duration like 30s, 5m or 1h30m, got a list",
+                "`timeout`: expected a duration like 30s, 5m or 1h30m, got a list",
                 None
             ),
             (
                 6,
                 14,
-                "expected true or false, got 'yes'",
+                "`enabled`: expected true or false, got 'yes'",
                 Some("write true")
             ),
             (
                 7,
                 22,
-                "expected a size like 512KiB, 10MiB or 1GB, got a map",
+                "`log.max_size`: expected a size like 512KiB, 10MiB or 1GB, got a map",
                 None
             ),
             (7, 38, "expected `keep` (a whole number), got 'x'", None),
@@ -620,18 +623,25 @@ fn durations_are_checked() {
     assert_eq!(
         found,
         [
-            (5, 14, "the duration must be more than zero, got '0s'"),
-            (6, 17, "'5' needs a unit: write 5s, 5m or 5h"),
+            (
+                5,
+                14,
+                "`timeout`: the duration must be more than zero, got '0s'"
+            ),
+            (6, 17, "`kill_grace`: '5' needs a unit: write 5s, 5m or 5h"),
             (
                 7,
                 13,
-                "fractions are not supported in durations, got '1.5m': combine units instead, like 1h30m"
+                "`jitter`: fractions are not supported in durations, got '1.5m': combine units instead, like 1h30m"
             ),
             (8, 34, "the retry delay must be at most 1h"),
         ]
     );
     let d = error_at(&job("a", "    timeout: 400d\n"), 5, 14);
-    assert_eq!(d.message, "the duration '400d' is longer than a year");
+    assert_eq!(
+        d.message,
+        "`timeout`: the duration '400d' is longer than a year"
+    );
 }
 
 #[test]
@@ -675,10 +685,18 @@ fn sizes_and_limits_are_checked() {
     assert_eq!(
         found,
         [
-            (5, 22, "the size must be at least 1KiB, got '10'"),
+            (
+                5,
+                22,
+                "`log.max_size`: the size must be at least 1KiB, got '10'"
+            ),
             (5, 32, "`keep` must be between 1 and 1000, got 0"),
             (6, 21, "`nice` must be between -20 and 19, got 20"),
-            (6, 33, "the size must be at least 1MiB, got '1KiB'"),
+            (
+                6,
+                33,
+                "`limits.memory`: the size must be at least 1MiB, got '1KiB'"
+            ),
             (6, 49, "`cpu_time` is counted in whole seconds"),
             (6, 69, "`open_files` must be between 1 and 1048576, got 0"),
             (6, 83, "expected `processes` (a whole number), got 'many'"),
@@ -801,7 +819,10 @@ fn mail_to_forms() {
             .is_empty()
     );
     let d = error_at(&job("a", "    mail_to: \"a@x.org\\nBcc: evil@y\"\n"), 5, 14);
-    assert!(d.message.starts_with("invalid mail address"), "{d}");
+    assert!(
+        d.message.starts_with("`mail_to`: invalid mail address"),
+        "{d}"
+    );
 }
 
 #[test]
@@ -840,7 +861,7 @@ fn env_rules() {
             (
                 5,
                 43,
-                "expected a string, a number, true/false or { from_file: PATH }, got a list"
+                "`env`: expected a string, a number, true/false or { from_file: PATH }, got a list"
             ),
         ]
     );
@@ -1068,7 +1089,10 @@ fn relative_paths_resolve_against_the_config_folder() {
 #[test]
 fn tilde_is_not_expanded() {
     let d = error_at("log_dir: ~/logs\njobs: {}\n", 1, 10);
-    assert_eq!(d.message, "'~' is not expanded in paths, got '~/logs'");
+    assert_eq!(
+        d.message,
+        "`log_dir`: '~' is not expanded in paths, got '~/logs'"
+    );
     assert!(d.hint.unwrap().starts_with("write the full path"));
 }
 
@@ -1077,7 +1101,7 @@ fn programs_need_a_path() {
     let d = error_at(&job("a", "    shell: sh\n"), 5, 12);
     assert_eq!(
         d.message,
-        "'sh' is not a path: programs are not looked up in PATH"
+        "`shell`: 'sh' is not a path: programs are not looked up in PATH"
     );
     // /bin/sh exists on every machine this runs on.
     assert!(d.hint.unwrap().ends_with("/sh?"));

@@ -332,7 +332,10 @@ impl Builder<'_> {
                     return Err(SyntaxError {
                         pos,
                         message: "the alias refers to no anchor".into(),
-                        hint: Some("define the anchor (&name) before its alias (*name)".into()),
+                        hint: Some(
+                            "a value starting with `*` is a YAML alias: quote schedules, e.g. schedule: \"*/5 * * * *\" (or define the anchor &name before its alias *name)"
+                                .into(),
+                        ),
                     });
                 };
                 let (size, height) = (*size, *height);
@@ -570,8 +573,30 @@ fn scan_error(err: &ScanError) -> SyntaxError {
     SyntaxError {
         pos,
         message: format!("YAML syntax error: {info}"),
-        hint: None,
+        hint: syntax_hint(&info).map(str::to_owned),
     }
+}
+
+/// What usually causes the parser's messages in a `jobs.yaml`.
+fn syntax_hint(message: &str) -> Option<&'static str> {
+    Some(
+        if message.contains("reference to unknown value") || message.contains("unknown anchor") {
+            // `schedule: */5 * * * *`: a plain value starting with `*` is an alias.
+            "`*name` is a YAML alias and no `&name` anchor is defined above it; a schedule starting with `*` must be quoted, e.g. schedule: \"*/5 * * * *\""
+        } else if message.contains("tabs disallowed") {
+            "indent with spaces; YAML does not allow tabs for indentation"
+        } else if message.contains("mapping values are not allowed") {
+            "a value that contains `: ` must be quoted, e.g. command: \"echo time: now\""
+        } else if message.contains("illegal placement of ':'") {
+            "check the lines above for an unclosed `[` or `{`, and quote values that contain `:`"
+        } else if message.contains("did not find expected key") {
+            "check the indentation: the keys of one map must start in the same column"
+        } else if message.contains("unclosed quote") {
+            "close the quote at the end of the value"
+        } else {
+            return None;
+        },
+    )
 }
 
 fn nesting_message() -> (String, Option<String>) {

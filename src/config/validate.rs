@@ -29,6 +29,10 @@ pub(super) struct Ctx<'a> {
     pub diagnostics: Vec<Diagnostic>,
     /// The job being validated, named in its diagnostics.
     pub job: Option<String>,
+    /// The setting being read (`timeout`, `log.max_size`): messages that do
+    /// not name it already get it as a prefix, so "'30' needs a unit" says
+    /// which setting needs one.
+    pub key: Option<String>,
     /// Time zones by name: 10,000 jobs in one zone look it up once.
     pub zones: HashMap<String, Option<jiff::tz::TimeZone>>,
     /// The system's zone, looked up at most once.
@@ -51,6 +55,7 @@ impl<'a> Ctx<'a> {
             host,
             diagnostics: Vec::new(),
             job: None,
+            key: None,
             zones: HashMap::new(),
             local_zone: None,
             secrets: Vec::new(),
@@ -58,14 +63,34 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn error(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+        let mut message = message.into();
+        if let Some(key) = &self.key {
+            let leaf = key.rsplit('.').next().unwrap_or(key);
+            // "unknown time zone" names `timezone` well enough.
+            let named = message.replace(' ', "").contains(leaf);
+            if !named && !message.contains('`') {
+                message = format!("`{key}`: {message}");
+            }
+        }
         self.diagnostics.push(Diagnostic {
             file: self.file.to_owned(),
             line: pos.line,
             column: pos.column,
             job: self.job.clone(),
-            message: message.into(),
+            message,
             hint,
         });
+    }
+
+    /// Starts reading the setting `name` (nested under the current one);
+    /// returns what to restore in [`Ctx::key`] afterwards.
+    pub fn enter(&mut self, name: &str) -> Option<String> {
+        let saved = self.key.clone();
+        self.key = Some(match &saved {
+            Some(parent) => format!("{parent}.{name}"),
+            None => name.to_owned(),
+        });
+        saved
     }
 
     /// "expected X, got Y" at the node.
@@ -78,6 +103,16 @@ impl<'a> Ctx<'a> {
     /// not names and duplicate keys. `what` names the map in messages
     /// ("the job's settings"). `None` when the node is not a map.
     pub fn entries<'n>(&mut self, node: &'n Node, what: &str) -> Option<Vec<Entry<'n>>> {
+        self.named_entries(node, what, "key")
+    }
+
+    /// [`Ctx::entries`], calling the keys `noun` in messages ("job name").
+    pub fn named_entries<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        noun: &str,
+    ) -> Option<Vec<Entry<'n>>> {
         let Kind::Map(pairs) = &node.kind else {
             self.expected(node, what);
             return None;
@@ -95,10 +130,18 @@ impl<'a> Ctx<'a> {
                 None => entries.iter().find(|e| e.name == name).map(|e| e.key.pos),
             };
             if let Some(first) = first {
+                let hint = if noun == "key" {
+                    "remove one of them; YAML keys must be unique"
+                } else {
+                    "rename or remove one of them; YAML keys must be unique"
+                };
                 self.error(
                     key.pos,
-                    format!("duplicate key '{}' (first at {first})", name.escape_debug()),
-                    Some("remove one of them; YAML keys must be unique".into()),
+                    format!(
+                        "duplicate {noun} '{}' (first at {first})",
+                        name.escape_debug()
+                    ),
+                    Some(hint.into()),
                 );
                 continue;
             }
@@ -221,6 +264,14 @@ pub(super) fn config(ctx: &mut Ctx<'_>, root: &Node) -> Option<Config> {
         );
         return None;
     }
+    if let Kind::Str(_) = root.kind {
+        ctx.error(
+            root.pos,
+            "expected YAML settings with a `jobs:` map, got plain text",
+            Some("to convert a crontab, run `sundial import-crontab FILE`; see jobs.yaml.example for the format".into()),
+        );
+        return None;
+    }
     let entries = ctx.entries(root, "a map of settings with `jobs:` at the top")?;
     let mut timezone = None;
     let mut log_dir = None;
@@ -232,10 +283,13 @@ pub(super) fn config(ctx: &mut Ctx<'_>, root: &Node) -> Option<Config> {
     let mut sendmail = None;
     let mut defaults_node = None;
     let mut jobs_entry = None;
+    // `job:` was reported as a typo of `jobs:`; do not also say it is missing.
+    let mut jobs_typo = false;
     for entry in &entries {
         let value = entry.value;
         // A null top-level value means "not set": sundial's default applies.
         let set = !value.is_null();
+        let saved = ctx.enter(&entry.name);
         match entry.name.as_ref() {
             "timezone" if set => timezone = ctx.zone(value),
             "log_dir" if set => log_dir = ctx.path(value),
@@ -265,9 +319,13 @@ pub(super) fn config(ctx: &mut Ctx<'_>, root: &Node) -> Option<Config> {
                 )),
             ),
             _ => {
-                ctx.unknown_key(entry, TOP_LEVEL_KEYS, "at the top level");
+                ctx.key = None;
+                if ctx.unknown_key(entry, TOP_LEVEL_KEYS, "at the top level") == Some("jobs") {
+                    jobs_typo = true;
+                }
             }
         }
+        ctx.key = saved;
     }
 
     let defaults = match defaults_node {
@@ -279,6 +337,7 @@ pub(super) fn config(ctx: &mut Ctx<'_>, root: &Node) -> Option<Config> {
         umask: umask.unwrap_or(0o022),
     };
     let jobs = match jobs_entry {
+        None if jobs_typo => None,
         None => {
             ctx.error(
                 Pos::START,
@@ -326,7 +385,15 @@ fn jobs(
     defaults: Option<&Fields>,
     file: &FileDefaults,
 ) -> Option<Vec<super::Job>> {
-    let entries = ctx.entries(node, "a map of jobs (name: settings)")?;
+    if let Kind::Seq(_) = node.kind {
+        ctx.error(
+            node.pos,
+            "expected a map of jobs (name: settings), got a list",
+            Some("write each job as `name:` with its settings indented below it, without a leading `- `".into()),
+        );
+        return None;
+    }
+    let entries = ctx.named_entries(node, "a map of jobs (name: settings)", "job name")?;
     let mut jobs = Vec::with_capacity(entries.len());
     for entry in &entries {
         ctx.job = Some(entry.name.to_string());

@@ -55,6 +55,16 @@ impl Ctx<'_> {
     pub fn boolean(&mut self, node: &Node) -> Option<bool> {
         match &node.kind {
             Kind::Bool(b) => Some(*b),
+            Kind::Str(s) if s == "true" || s == "false" => {
+                self.error(
+                    node.pos,
+                    format!("expected true or false, got the text '{s}'"),
+                    Some(format!(
+                        "quotes (or a `!!str` tag) make it text: write {s} without them"
+                    )),
+                );
+                None
+            }
             Kind::Str(s)
                 if ["yes", "no", "on", "off", "y", "n"].contains(&s.to_lowercase().as_str()) =>
             {
@@ -78,6 +88,11 @@ impl Ctx<'_> {
         let parsed = match &node.kind {
             Kind::Int(i) => Some(*i),
             Kind::Str(s) => s.trim().parse::<i128>().ok(),
+            // YAML reads a whole number too large for 128 bits as a float;
+            // it is still a whole number, just out of any range.
+            Kind::Float(f) if is_whole_number(node.source_text(self.source)) => {
+                Some(if *f < 0.0 { i128::MIN } else { i128::MAX })
+            }
             _ => None,
         };
         let Some(value) = parsed else {
@@ -87,10 +102,14 @@ impl Ctx<'_> {
         match i64::try_from(value) {
             Ok(value) if range.contains(&value) => Some(value),
             _ => {
+                // As written: 1e30 digits are not worth re-deriving.
+                let shown = node
+                    .source_text(self.source)
+                    .map_or_else(|| value.to_string(), str::to_owned);
                 self.error(
                     node.pos,
                     format!(
-                        "{what} must be between {} and {}, got {value}",
+                        "{what} must be between {} and {}, got {shown}",
                         range.start(),
                         range.end()
                     ),
@@ -292,9 +311,21 @@ impl Ctx<'_> {
             Ok(schedule) => Some((schedule, text)),
             Err(err) => {
                 let pos = self.position_in_scalar(node, &text, err.offset);
+                // Tabs and line breaks (a folded `>` value) shown escaped,
+                // so the message stays on one line.
+                let shown: String = text
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            c.escape_default().to_string()
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
                 self.error(
                     pos,
-                    format!("invalid schedule '{text}': {}", err.message),
+                    format!("invalid schedule '{shown}': {}", err.message),
                     err.hint,
                 );
                 None
@@ -451,6 +482,12 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether a number's source text is an integer (`-123`), however long.
+fn is_whole_number(text: Option<&str>) -> bool {
+    let digits = text.map(|t| t.strip_prefix(['-', '+']).unwrap_or(t));
+    digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Suggestions for a time zone name that is not in the database.
 fn zone_hint(name: &str) -> String {
     let available: Vec<String> = jiff::tz::db()
@@ -474,7 +511,8 @@ fn zone_hint(name: &str) -> String {
             available
                 .iter()
                 .map(|z| (strsim::damerau_levenshtein(&lower, &z.to_lowercase()), z))
-                .filter(|(distance, _)| *distance <= 2)
+                // `42` is two edits from `GB`, but no typo of it.
+                .filter(|(distance, _)| *distance <= 2 && distance * 3 <= lower.len())
                 .min_by_key(|(distance, _)| *distance)
                 .map(|(_, z)| z.as_str()),
         );

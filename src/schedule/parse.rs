@@ -145,12 +145,38 @@ pub(super) fn parse(text: &str) -> Result<Schedule, ParseError> {
         return Err(ParseError::new("the schedule is empty", 0, text.len())
             .hint("write five fields such as `*/5 * * * *`, or a macro such as `@daily`"));
     };
+    // A `#` that starts a word is a comment pasted into the value (`1#2`
+    // and `#2` are day-of-week items, handled with that field).
+    if let Some(comment) = toks
+        .iter()
+        .find(|t| t.text.starts_with('#') && parse_number(&t.text[1..]).is_none())
+    {
+        return Err(ParseError::new(
+            format!(
+                "unexpected `{}`: a schedule cannot hold a comment",
+                &text[comment.offset..last.end()]
+            ),
+            comment.offset,
+            last.end() - comment.offset,
+        )
+        .hint(
+            "end the quoted schedule before the comment, e.g. schedule: \"0 0 * * *\"  # nightly",
+        ));
+    }
     if first.text.starts_with('@') {
         return parse_macro(text, &toks);
     }
     match toks.len() {
         5 => parse_cron(&toks, false).map(Schedule::Cron),
-        6 => parse_cron(&toks, true).map(Schedule::Cron),
+        6 => parse_cron(&toks, true).map(Schedule::Cron).map_err(|err| {
+            // `0 0 * * * 2025`: a year where sundial reads a day of week.
+            let year = toks[5].text;
+            if year.len() == 4 && parse_number(year).is_some_and(|y| y >= 1970) && err.offset == toks[5].offset {
+                err.hint("sundial has no year field: six fields are `second minute hour day-of-month month day-of-week`")
+            } else {
+                err
+            }
+        }),
         n => {
             let mut hint = String::from(
                 "a cron schedule is `minute hour day-of-month month day-of-week`, \
@@ -214,6 +240,8 @@ fn parse_macro(text: &str, toks: &[Token<'_>]) -> Result<Schedule, ParseError> {
             let mut hint = String::new();
             if name.starts_with("every") {
                 hint.push_str("put a space after `@every`, e.g. `@every 90s`. ");
+            } else if name == "minutely" {
+                hint.push_str("every minute is `* * * * *` or `@every 1m`. ");
             } else if let Some(close) = MACROS
                 .iter()
                 .map(|m| (strsim::levenshtein(&m[1..], &name), m))
@@ -250,6 +278,12 @@ fn parse_every(text: &str, tok: Token<'_>) -> Result<Schedule, ParseError> {
     let len = duration_text.len();
     let err = |message: String, hint: &str| Err(ParseError::new(message, offset, len).hint(hint));
     let Ok(span) = duration_text.parse::<jiff::Span>() else {
+        if parse_number(duration_text).is_some() {
+            return err(
+                format!("`{duration_text}` needs a unit"),
+                &format!("write `{duration_text}s`, `{duration_text}m` or `{duration_text}h`"),
+            );
+        }
         return err(format!("`{duration_text}` is not a duration"), EXAMPLES);
     };
     let Ok(duration) = span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()) else {
@@ -258,10 +292,16 @@ fn parse_every(text: &str, tok: Token<'_>) -> Result<Schedule, ParseError> {
             "use days or weeks, e.g. `@every 30d`, or a cron schedule such as `@monthly`",
         );
     };
-    if !duration.is_positive() {
+    if duration.is_negative() {
+        return err(
+            format!("the interval `{duration_text}` is negative"),
+            "write how often to run, e.g. `@every 5m`",
+        );
+    }
+    if duration.is_zero() {
         return err(
             format!("the interval `{duration_text}` must be longer than zero"),
-            EXAMPLES,
+            "the shortest interval is `1s`",
         );
     }
     if duration.subsec_nanos() != 0 {
@@ -365,7 +405,7 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
     let (base, step) = match item.split_once('/') {
         Some((base, step_text)) => {
             let step_offset = offset + base.len() + 1;
-            (base, Some(parse_step(kind, step_text, step_offset)?))
+            (base, Some(parse_step(kind, item, step_text, step_offset)?))
         }
         None => (item, None),
     };
@@ -384,6 +424,21 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
     if base == "*" {
         add_range(kind, field, min, max, step.unwrap_or(1));
         return Ok(());
+    }
+    if let Some(rest) = base.strip_prefix('*') {
+        // `*;`, `**`: blame what follows the star, not the star.
+        let c = rest.chars().next().unwrap_or('*');
+        return Err(field_error(
+            kind,
+            format!("unexpected {} after `*` in `{base}`", describe_char(c)),
+            offset + 1,
+            c.len_utf8(),
+        )
+        .hint(if is_invisible(c) {
+            INVISIBLE_HINT
+        } else {
+            "`*` stands alone (every value) or takes a step, like `*/5`"
+        }));
     }
     if base.is_empty() {
         return Err(field_error(
@@ -428,6 +483,15 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
             .hint("`1#2` in the day-of-week field means the second Monday of the month"));
         }
         no_step("`n#k`")?;
+        if weekday_text.is_empty() {
+            return Err(field_error(
+                kind,
+                format!("`{base}` needs a weekday before `#`"),
+                offset,
+                0,
+            )
+            .hint("`1#2` is the second Monday of the month"));
+        }
         let weekday = kind.fold(parse_value(kind, weekday_text, offset)?);
         let k_offset = offset + weekday_text.len() + 1;
         let k = parse_number(k_text);
@@ -443,6 +507,13 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
                 format!("in `{base}`, {k_text} is out of range 1-5"),
                 k_offset,
                 k_text.len(),
+            )
+            .hint(hint)),
+            None if k_text.is_empty() => Err(field_error(
+                kind,
+                format!("in `{base}`, a number 1-5 is missing after `#`"),
+                k_offset,
+                0,
             )
             .hint(hint)),
             None => Err(field_error(
@@ -464,6 +535,23 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
                 field_error(kind, format!("`{base}` is not a range"), offset, base.len())
                     .hint("a range is `low-high`, e.g. `1-5`; separate several with commas"),
             );
+        }
+        let is_last = |t: &str| t.eq_ignore_ascii_case("l") || last_weekday_text(kind, t).is_some();
+        if matches!(kind, Kind::DayOfMonth | Kind::DayOfWeek)
+            && (is_last(lo_text) || is_last(hi_text))
+        {
+            let hint = if kind == Kind::DayOfMonth {
+                "`L` alone is the last day of the month; list it with other days, like `1,15,L`"
+            } else {
+                "`5L` alone is the last Friday of the month; list several, like `1L,5L`"
+            };
+            return Err(field_error(
+                kind,
+                format!("`{base}`: a last-day item (`L`, `nL`) cannot be part of a range"),
+                offset,
+                base.len(),
+            )
+            .hint(hint));
         }
         if lo_text.is_empty() || hi_text.is_empty() {
             return Err(field_error(
@@ -492,12 +580,19 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
                     format!("{a}-{b}")
                 }
             };
-            return Err(field_error(
+            let reversed = field_error(
                 kind,
                 format!("the range `{base}` is reversed ({lo} is after {hi})"),
                 offset,
                 base.len(),
-            )
+            );
+            if kind == Kind::DayOfWeek && lo == 7 {
+                // 7 is Sunday, which is also 0: `7-1` meant `0-1`.
+                return Err(reversed.hint(format!(
+                    "7 is Sunday, like 0: write `0-{hi}` to start on Sunday, or `{hi}-7` for the values in between"
+                )));
+            }
+            return Err(reversed
             .hint(format!(
                 "ranges do not wrap around: write `{},{}` to wrap, or `{hi}-{lo}` for the values in between",
                 bound(lo.min(fmax), fmax),
@@ -514,6 +609,26 @@ fn parse_item(kind: Kind, item: &str, offset: usize, field: &mut Field) -> Resul
             None => field.set.insert(kind.fold(value)),
         }
         Ok(())
+    }
+}
+
+const INVISIBLE_HINT: &str =
+    "remove the invisible character; it often comes along when text is copied from a web page";
+
+/// Characters that print as nothing: control and format characters
+/// (zero-width spaces, the byte-order mark, direction marks).
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// A character as a message names it: invisible ones by code point, since
+/// quoting them would show nothing.
+fn describe_char(c: char) -> String {
+    if is_invisible(c) {
+        format!("invisible character U+{:04X}", u32::from(c))
+    } else {
+        format!("character `{c}`")
     }
 }
 
@@ -541,8 +656,17 @@ fn add_range(kind: Kind, field: &mut Field, lo: u8, hi: u8, step: u8) {
     }
 }
 
-fn parse_step(kind: Kind, text: &str, offset: usize) -> Result<u8, ParseError> {
+fn parse_step(kind: Kind, item: &str, text: &str, offset: usize) -> Result<u8, ParseError> {
     let size = kind.size();
+    if text.is_empty() {
+        return Err(field_error(
+            kind,
+            format!("`{item}` is missing a step after `/`"),
+            offset,
+            0,
+        )
+        .hint("a step is a whole number after `/`, e.g. `*/5`"));
+    }
     let Some(step) = parse_number(text) else {
         return Err(field_error(
             kind,
@@ -566,7 +690,7 @@ fn parse_step(kind: Kind, text: &str, offset: usize) -> Result<u8, ParseError> {
             text.len(),
         )
         .hint(format!(
-            "a step that large selects only the first value; write that value instead ({})",
+            "a step that large selects only its first value, so write that value instead; {}",
             kind.range_hint()
         )));
     }
@@ -616,11 +740,21 @@ fn parse_value(kind: Kind, text: &str, offset: usize) -> Result<u8, ParseError> 
         let hint = match c {
             '?' => "`?` is not supported; use `*`".to_string(),
             '-' => "a range is `low-high`, e.g. `1-5`".to_string(),
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => {
+                format!("`{c}` is a typographic dash (word processors make them); write a plain `-`")
+            }
+            c if is_invisible(c) => INVISIBLE_HINT.to_string(),
+            c if c.is_numeric() => {
+                format!("only the digits 0-9 work (`{c}` is another digit character); {}", kind.range_hint())
+            }
+            c if !c.is_ascii() => {
+                "only plain ASCII works in a schedule: digits 0-9, names like `mon` or `jan`, and `* , - /`".to_string()
+            }
             _ => kind.range_hint().to_string(),
         };
         return Err(field_error(
             kind,
-            format!("unexpected character `{c}` in `{text}`"),
+            format!("unexpected {} in `{text}`", describe_char(c)),
             offset + i,
             c.len_utf8(),
         )
@@ -921,17 +1055,13 @@ mod tests {
         err_at("@every", "`@every` needs a duration", "@every");
         err_at("@every  ", "`@every` needs a duration", "@every");
         err_at("@every soon", "`soon` is not a duration", "soon");
-        err_at("@every 90", "`90` is not a duration", "90");
+        err_at("@every 90", "`90` needs a unit", "90");
         err_at(
             "@every 0s",
             "the interval `0s` must be longer than zero",
             "0s",
         );
-        err_at(
-            "@every -5m",
-            "the interval `-5m` must be longer than zero",
-            "-5m",
-        );
+        err_at("@every -5m", "the interval `-5m` is negative", "-5m");
         err_at(
             "@every 1.5s",
             "the interval `1.5s` is not a whole number of seconds",
@@ -1084,7 +1214,7 @@ mod tests {
         );
         err_at(
             "*/ * * * *",
-            "minute field: the step `` is not a number",
+            "minute field: `*/` is missing a step after `/`",
             "",
         );
         err_at(
@@ -1231,7 +1361,7 @@ mod tests {
         );
         err_at(
             "0 0 * * 1#",
-            "day-of-week field: in `1#`, `` after `#` is not a number 1-5",
+            "day-of-week field: in `1#`, a number 1-5 is missing after `#`",
             "",
         );
         err_at(
@@ -1244,7 +1374,11 @@ mod tests {
             "day-of-week field: 9 is out of range 0-7",
             "9",
         );
-        err_at("0 0 * * #1", "day-of-week field: a value is missing", "");
+        err_at(
+            "0 0 * * #1",
+            "day-of-week field: `#1` needs a weekday before `#`",
+            "",
+        );
     }
 
     #[test]
