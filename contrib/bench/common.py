@@ -93,11 +93,22 @@ def ctx_switches(pid: int) -> int:
     return total
 
 
-def rss_kib(pid: int) -> int:
+def status_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS: everything resident, including the binary's and libraries'
+    file-backed pages (shared with other processes, reclaimable)."""
+    return status_kib(pid, "VmRSS")
+
+
+def rss_anon_kib(pid: int) -> int:
+    """RssAnon: the process's own heap, stacks and other private memory."""
+    return status_kib(pid, "RssAnon")
 
 
 def threads(pid: int) -> int:
@@ -131,8 +142,10 @@ def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100); nan for no values."""
     if not values:
         return float("nan")
+    import math
+
     s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))
     return s[k]
 
 

@@ -66,6 +66,7 @@ from common import (  # noqa: E402
     loadavg,
     machine,
     parse_rfc3339,
+    rss_anon_kib,
     rss_kib,
     summary,
 )
@@ -116,6 +117,7 @@ def ensure_peers(tmp: Path) -> tuple[str, str]:
         log("the installed busybox has no crond applet; unpacking busybox-static into the temp dir")
         d = tmp / "busybox-static"
         d.mkdir()
+        os.chmod(d, 0o777)  # apt downloads as the unprivileged _apt user
         subprocess.run(["apt-get", "download", "busybox-static"], cwd=d, check=True,
                        stdout=subprocess.DEVNULL)
         deb = next(d.glob("busybox-static_*.deb"))
@@ -321,15 +323,16 @@ def sleep_until(t: float) -> None:
 
 
 def idle_and_rss(d: Daemon, tmp: Path, sizes: list[int], idle_s: int) -> dict:
-    res = {"rss_kib": {}, "idle": None}
+    res = {"rss_kib": {}, "rss_anon_kib": {}, "idle": None}
     for n in sizes:
         out = tmp / "never"
         jobs = {f"j{i:05d}": (NEVER, stamp_cmd(out / f"j{i:05d}")) for i in range(n)}
         pid = d.start(jobs)
         time.sleep(3)
-        rss = rss_kib(pid)
+        rss, anon = rss_kib(pid), rss_anon_kib(pid)
         res["rss_kib"][n] = rss
-        log(f"{d.name}: {n} jobs loaded, VmRSS {rss} KiB")
+        res["rss_anon_kib"][n] = anon
+        log(f"{d.name}: {n} jobs loaded, VmRSS {rss} KiB, RssAnon {anon} KiB")
         if n == sizes[0] and idle_s > 0:
             c0, (t0, _), w0 = ctx_switches(pid), cpu_ticks(pid), time.monotonic()
             load0 = loadavg()
@@ -526,8 +529,10 @@ def table(results: dict) -> str:
     add("idle context switches / min", lambda r: r["idle"]["ctx_per_min"], 1, lambda r: r["idle"])
     add("idle CPU ms / min", lambda r: r["idle"]["cpu_ms_per_min"], 2, lambda r: r["idle"])
     for n in results["rss_sizes"]:
-        add(f"RSS with {n} jobs loaded (MiB)", lambda r, k=n: r["rss_kib"][k] / 1024, 2)
-    big = str(max(results["sizes"]))
+        add(f"VmRSS with {n} jobs loaded (MiB)", lambda r, k=n: r["rss_kib"][k] / 1024, 2)
+    for n in results["rss_sizes"]:
+        add(f"RssAnon with {n} jobs loaded (MiB)", lambda r, k=n: r["rss_anon_kib"][k] / 1024, 2)
+    big = str(max(results["sizes"], default=0))
     job_cpu = results["baseline"]["job"]["cpu_ms"]
     at = lambda r: r["latency"][big]
     add(f"daemon CPU per fire, own (ms, {big} jobs)",
@@ -585,9 +590,9 @@ def main() -> None:
     if os.geteuid() != 0:
         raise SystemExit("compare: run as root (sudo): cron runs in a mount namespace and jobs run as root")
 
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes = [int(x) for x in args.sizes.split(",") if x]
     rss_sizes = [int(x) for x in args.rss_sizes.split(",")]
-    sundial_bin = find_sundial(args.sundial)
+    sundial_bin = find_sundial(args.sundial) if "sundial" in args.daemons.split(",") else None
     tmp = Path(tempfile.mkdtemp(prefix="sundial-bench-"))
     os.chmod(tmp, 0o755)
     pidfile_before = CROND_PID.read_bytes() if CROND_PID.exists() else None
