@@ -623,37 +623,20 @@ impl Daemon {
         if !state.running.is_empty() {
             match state.job.overlap {
                 Overlap::Skip => {
-                    let running: Vec<i64> = state.running.iter().map(|r| r.run_id).collect();
+                    let running: Vec<String> =
+                        state.running.iter().map(|r| r.run_id.to_string()).collect();
                     let reason = format!(
                         "run {} is still running (overlap: skip)",
-                        running
-                            .iter()
-                            .map(|i| i.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        running.join(", ")
                     );
-                    let run_id = self.alloc_run_id();
-                    if let Some(suppressed) = self.warnings.allow(&format!("skip:{name}")) {
-                        tracing::warn!(job = %name, run_id, suppressed, "{reason}; this fire is skipped");
-                    }
-                    self.record_unstarted(name, run_id, &pending, Outcome::Skipped);
-                    if let Some((tx, _)) = reply {
-                        let _ = tx.send(Reply::new(ReplyBody::Skipped { run_id, reason }));
-                    }
+                    self.skip_fire(name, pending, reason, "skip", reply);
                     return;
                 }
                 Overlap::Queue => {
                     if state.queued.len() >= MAX_QUEUED_RUNS {
-                        let run_id = self.alloc_run_id();
                         let reason =
                             format!("{MAX_QUEUED_RUNS} runs already queued (overlap: queue)");
-                        if let Some(suppressed) = self.warnings.allow(&format!("queue:{name}")) {
-                            tracing::warn!(job = %name, run_id, suppressed, "{reason}; this fire is skipped");
-                        }
-                        self.record_unstarted(name, run_id, &pending, Outcome::Skipped);
-                        if let Some((tx, _)) = reply {
-                            let _ = tx.send(Reply::new(ReplyBody::Skipped { run_id, reason }));
-                        }
+                        self.skip_fire(name, pending, reason, "queue", reply);
                         return;
                     }
                     state.queued.push_back(pending);
@@ -684,6 +667,27 @@ impl Daemon {
             }
         }
         self.spawn_run(name, run_id, pending);
+    }
+
+    /// A fire the overlap policy keeps from starting: recorded as a
+    /// `skipped` run, warned about (rate-limited per job and policy), and
+    /// answered to a waiting `trigger`.
+    fn skip_fire(
+        &mut self,
+        name: &str,
+        pending: Pending,
+        reason: String,
+        policy: &str,
+        reply: Option<(&mpsc::UnboundedSender<Reply>, bool)>,
+    ) {
+        let run_id = self.alloc_run_id();
+        if let Some(suppressed) = self.warnings.allow(&format!("{policy}:{name}")) {
+            tracing::warn!(job = %name, run_id, suppressed, "{reason}; this fire is skipped");
+        }
+        self.record_unstarted(name, run_id, &pending, Outcome::Skipped);
+        if let Some((tx, _)) = reply {
+            let _ = tx.send(Reply::new(ReplyBody::Skipped { run_id, reason }));
+        }
     }
 
     fn spawn_run(&mut self, name: &str, run_id: i64, pending: Pending) {

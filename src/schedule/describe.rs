@@ -10,23 +10,7 @@
 use std::time::Duration;
 
 use super::parse::join_and;
-use super::{Cron, FieldSet, Schedule};
-
-const MONTHS: [&str; 13] = [
-    "",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+use super::{Cron, FULL_MONTH_NAMES, FieldSet, Schedule};
 
 const WEEKDAYS: [&str; 8] = [
     "Sunday",
@@ -331,7 +315,7 @@ fn single_month_dates(cron: &Cron) -> Option<String> {
     if months.len() != 1 || cron.last_day_of_month() || dom.len() > 3 {
         return None;
     }
-    let name = MONTHS.get(usize::from(months.first()?))?;
+    let name = FULL_MONTH_NAMES.get(usize::from(months.first()?))?;
     let days: Vec<String> = dom.iter().map(|d| d.to_string()).collect();
     Some(format!("{name} {}", join_and(&days)))
 }
@@ -412,7 +396,7 @@ fn month_phrase(cron: &Cron) -> Option<String> {
         return None;
     }
     let name = |m: u8| {
-        MONTHS
+        FULL_MONTH_NAMES
             .get(usize::from(m))
             .copied()
             .unwrap_or("?")

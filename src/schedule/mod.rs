@@ -44,6 +44,23 @@ mod proptests;
 
 use std::time::Duration;
 
+/// Month names by number (index 0 unused), for messages and descriptions.
+const FULL_MONTH_NAMES: [&str; 13] = [
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// A parsed `schedule:` value of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {

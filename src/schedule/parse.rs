@@ -821,20 +821,6 @@ fn month_lengths(month: u8) -> &'static [u8] {
 }
 
 fn never_fires_error(cron: &Cron, dom: Token<'_>, month: Token<'_>, dow: Token<'_>) -> ParseError {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let dow_matches_all = cron.days_of_week.len() == 7 && !cron.dow_restricted;
     if dow_matches_all && !cron.last_day_of_month {
         // Day of week is out of play, so the only way to never fire is a
@@ -844,7 +830,7 @@ fn never_fires_error(cron: &Cron, dom: Token<'_>, month: Token<'_>, dow: Token<'
         let longest = |m: u8| month_lengths(m).iter().copied().max().unwrap_or(31);
         let names: Vec<&str> = months
             .iter()
-            .filter_map(|&m| MONTHS.get(usize::from(m) - 1).copied())
+            .filter_map(|&m| super::FULL_MONTH_NAMES.get(usize::from(m)).copied())
             .collect();
         let verb = if names.len() == 1 { "has" } else { "have" };
         let same_length = months.windows(2).all(|w| longest(w[0]) == longest(w[1]));
