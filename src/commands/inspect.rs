@@ -179,15 +179,20 @@ pub fn logs(ctx: &Context, args: &LogsArgs) -> Result<()> {
         let _ = out.flush();
         return Ok(());
     }
-    let tail = joblog::tail(dir, &args.job, args.lines).map_err(io)?;
-    print(&mut out, &tail);
     if args.follow {
+        // Follow first, then print the tail up to where following starts:
+        // output written in between is printed once, not lost.
         let mut follower = joblog::follow(dir, &args.job, true).map_err(io)?;
+        let tail =
+            joblog::tail_before(dir, &args.job, args.lines, follower.start_point()).map_err(io)?;
+        print(&mut out, &tail);
         loop {
             let chunk = follower.next_chunk().map_err(io)?;
             print(&mut out, &chunk);
         }
     }
+    let tail = joblog::tail(dir, &args.job, args.lines).map_err(io)?;
+    print(&mut out, &tail);
     if tail.is_empty() && !joblog::log_files(dir, &args.job).iter().any(|p| p.exists()) {
         eprintln!(
             "sundial: job '{}' has no output in {} yet",

@@ -167,6 +167,7 @@ impl RunOutput {
 }
 
 fn log_thread(dir: PathBuf, rx: mpsc::Receiver<LogMsg>) {
+    crate::joblog::remove_stale_temps(&dir);
     let mut logs: HashMap<String, JobLog> = HashMap::new();
     let mut errors = crate::daemon::ratelimit::RateLimit::new(std::time::Duration::from_secs(60));
     let mut report = |job: &str, e: &dyn std::fmt::Display| {

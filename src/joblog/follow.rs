@@ -126,6 +126,13 @@ impl Follower {
         &self.path
     }
 
+    /// The inode of the file followed and the offset it reads from next;
+    /// `None` while `<job>.log` does not exist. Taken before the first read,
+    /// it tells [`tail_before`](super::reader::tail_before) where to stop.
+    pub fn start_point(&self) -> Option<(u64, u64)> {
+        self.current.as_ref().map(|(_, ino)| (*ino, self.pos))
+    }
+
     /// Blocks until there is new data and returns it (at most 64 KiB).
     pub fn next_chunk(&mut self) -> Result<Vec<u8>, JobLogError> {
         loop {

@@ -84,7 +84,8 @@ pub mod writer;
 
 pub use follow::{Follower, follow};
 pub use frame::Frame;
-pub use reader::{copy_run, last_run_id, log_files, read_run, tail};
+pub use reader::{copy_run, last_run_id, log_files, read_run, tail, tail_before};
+pub use rotate::remove_stale_temps;
 pub use writer::{JobLog, RunEnd, RunStart, RunStats};
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -335,16 +335,63 @@ fn scan_line_starts_back(file: &File, f: &mut dyn FnMut(&[u8]) -> bool) -> io::R
 /// The last `lines` lines of the job's log, across files, reading from the
 /// end (a rotated `.gz` file is streamed, keeping only the lines needed).
 pub fn tail(dir: &Path, job: &str, lines: usize) -> Result<Vec<u8>, JobLogError> {
+    tail_sources(open_all(dir, job)?, lines, None)
+}
+
+/// Like [`tail`], but only what lies before a [`Follower`]'s starting point
+/// (see [`Follower::start_point`]), so that `logs -f` prints each line once
+/// even when the job writes between the tail and the follow.
+///
+/// [`Follower`]: super::Follower
+/// [`Follower::start_point`]: super::Follower::start_point
+pub fn tail_before(
+    dir: &Path,
+    job: &str,
+    lines: usize,
+    start: Option<(u64, u64)>,
+) -> Result<Vec<u8>, JobLogError> {
+    let mut sources = open_all(dir, job)?;
+    match start {
+        // The follower had no file: everything in `<job>.log` is its to print.
+        None => {
+            let current = log_path(dir, job);
+            sources.retain(|s| s.path != current);
+            tail_sources(sources, lines, None)
+        }
+        Some((ino, pos)) => {
+            // Its file may have been rotated since; find it by inode.
+            let ours = sources
+                .iter()
+                .position(|s| !s.gz && s.file.metadata().is_ok_and(|m| m.ino() == ino));
+            match ours {
+                Some(i) => {
+                    sources.truncate(i + 1);
+                    tail_sources(sources, lines, Some(pos))
+                }
+                None => tail_sources(sources, lines, None),
+            }
+        }
+    }
+}
+
+/// The tail of `sources` (oldest first), reading the newest at most up to
+/// `limit` bytes.
+fn tail_sources(
+    sources: Vec<Source>,
+    lines: usize,
+    limit: Option<u64>,
+) -> Result<Vec<u8>, JobLogError> {
     let mut need = lines;
     let mut parts: Vec<Vec<u8>> = Vec::new();
     if need == 0 {
         return Ok(Vec::new());
     }
-    for source in open_all(dir, job)?.iter().rev() {
+    for (i, source) in sources.iter().rev().enumerate() {
+        let limit = if i == 0 { limit } else { None };
         let (bytes, found) = if source.gz {
             tail_stream(&mut source.reader(), need)
         } else {
-            tail_file(&source.file, need)
+            tail_file(&source.file, need, limit)
         }
         .map_err(|e| JobLogError::io(&source.path, Op::Read, e))?;
         parts.push(bytes);
@@ -357,9 +404,10 @@ pub fn tail(dir: &Path, job: &str, lines: usize) -> Result<Vec<u8>, JobLogError>
     Ok(parts.concat())
 }
 
-/// The last `k` lines of a plain file and how many it had (at most `k`).
-fn tail_file(file: &File, k: usize) -> io::Result<(Vec<u8>, usize)> {
-    let len = file.metadata()?.len();
+/// The last `k` lines of a plain file (of its first `limit` bytes, when
+/// given) and how many it had (at most `k`).
+fn tail_file(file: &File, k: usize, limit: Option<u64>) -> io::Result<(Vec<u8>, usize)> {
+    let len = file.metadata()?.len().min(limit.unwrap_or(u64::MAX));
     if len == 0 {
         return Ok((Vec::new(), 0));
     }

@@ -109,6 +109,23 @@ fn temp_path(dir: &Path, job: &str, seq: u64) -> PathBuf {
     dir.join(format!(".{job}.log.gz-tmp.{}.{seq}", std::process::id()))
 }
 
+/// Removes the temporary files that dead daemons left in `dir` mid-compression
+/// (any job's: one pass over the directory, not one per job, so that a
+/// thousand jobs cost one scan at startup).
+pub fn remove_stale_temps(dir: &Path) {
+    let ours = format!(".gz-tmp.{}.", std::process::id());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') && name.contains(".log.gz-tmp.") && !name.contains(&ours) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
     // A panic in the compressor cannot leave `Shared` inconsistent in a way
     // that matters more than losing the log; keep going.
@@ -122,22 +139,6 @@ impl Rotator {
             job,
             shared: Arc::default(),
             worker: None,
-        }
-    }
-
-    /// Removes temporary files a previous daemon left behind mid-compression.
-    pub(crate) fn remove_stale_temps(&self) {
-        let prefix = format!(".{}.log.gz-tmp.", self.job);
-        let ours = format!("{prefix}{}.", std::process::id());
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.starts_with(&prefix) && !name.starts_with(&ours) {
-                let _ = fs::remove_file(entry.path());
-            }
         }
     }
 

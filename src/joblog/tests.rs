@@ -1,6 +1,7 @@
 //! Writer and reader together: what the daemon writes, `sundial logs` reads.
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
@@ -673,6 +674,33 @@ fn follower_waits_for_a_file_that_does_not_exist_yet() {
     assert!(follow(&d.join("missing"), "x", true).is_err());
 }
 
+#[test]
+fn tail_before_stops_where_the_follower_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // No file when following starts: the tail must leave the whole new file
+    // to the follower, or its lines would print twice.
+    let follower = follow(d, "t", true).unwrap();
+    assert_eq!(follower.start_point(), None);
+    fs::write(d.join("t.log"), b"a\nb\n").unwrap();
+    assert_eq!(super::tail_before(d, "t", 10, None).unwrap(), b"");
+    // Lines written after the follower took its place are its to print.
+    let follower = follow(d, "t", true).unwrap();
+    let start = follower.start_point();
+    assert_eq!(start.map(|(_, pos)| pos), Some(4));
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(d.join("t.log"))
+        .unwrap();
+    f.write_all(b"c\n").unwrap();
+    assert_eq!(super::tail_before(d, "t", 10, start).unwrap(), b"a\nb\n");
+    assert_eq!(super::tail(d, "t", 10).unwrap(), b"a\nb\nc\n");
+    // Rotated in between: the follower's file is found by its inode.
+    fs::rename(d.join("t.log"), d.join("t.log.1")).unwrap();
+    fs::write(d.join("t.log"), b"d\n").unwrap();
+    assert_eq!(super::tail_before(d, "t", 10, start).unwrap(), b"a\nb\n");
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
@@ -724,6 +752,7 @@ fn leftovers_are_compressed_and_keep_shrinks() {
         fs::write(d.join(format!("j.log.{i}")), format!("old {i}\n")).unwrap();
     }
     fs::write(d.join(".j.log.gz-tmp.1.7"), b"half").unwrap();
+    super::remove_stale_temps(d);
     let mut s = settings(100, 3);
     s.compress = true;
     let mut log = JobLog::new(d.into(), "j".into(), s);

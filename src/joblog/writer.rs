@@ -192,8 +192,6 @@ pub struct JobLog {
     /// Active runs, in the order they began.
     runs: Vec<RunState>,
     rotator: Rotator,
-    /// Whether the first open happened (stale temporary files are swept then).
-    opened_once: bool,
     /// Reused batch buffer.
     batch: Batch,
 }
@@ -209,7 +207,6 @@ impl JobLog {
             settings,
             out: None,
             runs: Vec::new(),
-            opened_once: false,
             batch: Batch::default(),
         }
     }
@@ -592,10 +589,6 @@ impl JobLog {
     /// in another file (rotated, or removed with the old file).
     fn open(&mut self, note: &str) -> Result<(), JobLogError> {
         let path = self.path();
-        if !self.opened_once {
-            self.opened_once = true;
-            self.rotator.remove_stale_temps();
-        }
         let file = match open_append(&path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 DirBuilder::new()
