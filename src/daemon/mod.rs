@@ -30,6 +30,7 @@ pub mod reaper;
 pub mod runner;
 pub mod scheduler;
 pub mod sinks;
+pub mod spawn;
 pub mod watch;
 
 use crate::config::{Config, Mode};

@@ -3,16 +3,15 @@
 //!
 //! # Theory of operation
 //!
-//! [`prepare`] turns a [`Job`] into a `std::process::Command` in the parent,
-//! where it may allocate, read files and look up users: environment, workdir,
-//! user and groups are all resolved here, so that a run which cannot start
-//! says why in words. The closure given to `pre_exec` then runs in the forked
-//! child and does only async-signal-safe system calls: reset every signal
-//! disposition and the signal mask (the daemon ignores TTOU/TTIN/TSTP and
-//! Rust ignores PIPE; ignored dispositions survive exec, so jobs would
-//! inherit them), set the umask, the resource limits and the nice value while
-//! still privileged, then drop privileges (groups, gid, uid, in that order)
-//! and change into the workdir as the job's user.
+//! [`prepare`] turns a [`Job`] into a [`spawn::Plan`] in the parent, where
+//! it may allocate, read files and look up users: environment, workdir, user
+//! and groups are all resolved here, so that a run which cannot start says
+//! why in words. The child ([`super::spawn`]) then only makes system calls:
+//! reset every signal disposition and the signal mask (the daemon ignores
+//! TTOU/TTIN/TSTP and Rust ignores PIPE; ignored dispositions survive exec,
+//! so jobs would inherit them), set the umask, the resource limits and the
+//! nice value while still privileged, then drop privileges (groups, gid,
+//! uid, in that order) and change into the workdir as the job's user.
 //!
 //! Every job gets its own process group (so a timeout reaches its
 //! grandchildren), `/dev/null` as stdin, and one pipe for stdout and stderr
@@ -26,16 +25,14 @@
 //! drained, and output that processes left behind by the job write later is
 //! not attributed to the run.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
 use std::io::{self, Read};
-use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{Gid, Group, Pid, Uid, User};
@@ -43,6 +40,7 @@ use tokio::sync::mpsc;
 
 use super::reaper::{ExitInfo, Reaper};
 use super::sinks::RunOutput;
+use super::spawn::{self, Plan, SpawnError, Stage};
 use crate::config::{Command, EnvValue, Job, Limits, Mode};
 use crate::run::Outcome;
 
@@ -52,7 +50,7 @@ const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 /// A run ready to spawn.
 pub struct Prepared {
-    command: std::process::Command,
+    plan: Plan,
     /// Remarks for the run's log frame (e.g. the workdir fallback).
     pub notes: Vec<String>,
 }
@@ -148,54 +146,46 @@ pub fn prepare(job: &Job, mode: Mode, run_id: i64) -> Result<Prepared, CannotSta
         }
     };
 
-    let mut cmd = match &job.command {
-        Command::Shell(text) => {
-            let mut c = std::process::Command::new(&job.shell);
-            c.arg("-c").arg(text);
-            c
-        }
-        Command::Exec(argv) => {
-            let mut c = std::process::Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
+    let argv: Vec<&OsStr> = match &job.command {
+        Command::Shell(text) => vec![job.shell.as_os_str(), OsStr::new("-c"), OsStr::new(text)],
+        Command::Exec(argv) => argv.iter().map(OsStr::new).collect(),
     };
 
-    cmd.env_clear();
+    // Later entries replace earlier ones with the same name, as with
+    // `Command::env`: the job's `env` over the defaults, sundial's own last.
+    let mut env: Vec<(OsString, OsString)> = Vec::new();
+    let mut set = |key: &str, value: OsString| match env.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value,
+        None => env.push((key.into(), value)),
+    };
     let path = if mode == Mode::System {
         SYSTEM_PATH
     } else {
         USER_PATH
     };
-    cmd.env("PATH", path)
-        .env("HOME", &who.home)
-        .env("USER", &who.name)
-        .env("LOGNAME", &who.name)
-        .env("SHELL", &job.shell);
+    set("PATH", path.into());
+    set("HOME", who.home.clone().into());
+    set("USER", who.name.clone().into());
+    set("LOGNAME", who.name.clone().into());
+    set("SHELL", job.shell.clone().into());
     for (key, value) in &job.env {
         let value = match value {
             EnvValue::Literal(v) => v.clone(),
             EnvValue::FromFile(path) => read_secret(path, key, mode)?,
         };
-        cmd.env(key, value);
+        set(key, value.into());
     }
-    cmd.env("SUNDIAL_JOB", &job.name)
-        .env("SUNDIAL_RUN_ID", run_id.to_string());
+    set("SUNDIAL_JOB", job.name.clone().into());
+    set("SUNDIAL_RUN_ID", run_id.to_string().into());
 
-    cmd.stdin(Stdio::null());
-    cmd.process_group(0);
-    install_child_setup(
-        &mut cmd,
-        job.umask,
-        job.limits,
-        job.kill_grace,
-        &who,
-        &workdir,
-    )?;
-    Ok(Prepared {
-        command: cmd,
-        notes,
-    })
+    let setup = child_setup(job.umask, job.limits, job.kill_grace, &who, &workdir);
+    let plan = Plan::new(
+        &argv,
+        env.iter().map(|(k, v)| (k.as_os_str(), v.as_os_str())),
+        setup,
+    )
+    .map_err(|e| describe_spawn_error(argv.first().copied().unwrap_or_default(), e))?;
+    Ok(Prepared { plan, notes })
 }
 
 /// The most of a secret file sundial reads: one environment string cannot
@@ -248,16 +238,15 @@ fn read_secret(path: &Path, key: &str, mode: Mode) -> Result<String, CannotStart
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
 }
 
-fn install_child_setup(
-    cmd: &mut std::process::Command,
+/// What the child applies before exec: the limits, nice value, identity and
+/// workdir of the run.
+fn child_setup<'a>(
     umask: u32,
     limits: Limits,
     kill_grace: Duration,
     who: &Identity,
-    workdir: &Path,
-) -> Result<(), CannotStart> {
-    let workdir = CString::new(workdir.as_os_str().as_bytes())
-        .map_err(|_| CannotStart("workdir contains a NUL byte".into()))?;
+    workdir: &'a Path,
+) -> spawn::Setup<'a> {
     let ids = who.groups.as_ref().map(|groups| {
         let raw: Vec<nix::libc::gid_t> = groups.iter().map(|g| g.as_raw()).collect();
         (raw, who.gid.as_raw(), who.uid.as_raw())
@@ -272,7 +261,7 @@ fn install_child_setup(
         (soft, soft.saturating_add(kill_grace.as_secs().max(1)))
     });
     let same = |v: Option<u64>| v.map(|v| (v, v));
-    let rlimits: Vec<(nix::libc::__rlimit_resource_t, u64, u64)> = [
+    let rlimits = [
         (nix::libc::RLIMIT_AS, same(limits.memory)),
         (nix::libc::RLIMIT_CPU, cpu),
         (nix::libc::RLIMIT_NOFILE, same(limits.open_files)),
@@ -281,56 +270,13 @@ fn install_child_setup(
     .into_iter()
     .filter_map(|(res, v)| v.map(|(soft, hard)| (res, soft, hard)))
     .collect();
-    let nice = limits.nice;
-
-    let setup = move || -> io::Result<()> {
-        use nix::libc;
-        // SAFETY (whole closure): it runs in the forked child before exec,
-        // where only async-signal-safe calls are allowed; every call below
-        // is a plain system call on values computed before the fork, and
-        // nothing allocates.
-        unsafe {
-            for sig in 1..=64 {
-                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-            }
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-            libc::umask(umask as libc::mode_t);
-            for (resource, soft, hard) in &rlimits {
-                let lim = libc::rlimit {
-                    rlim_cur: *soft,
-                    rlim_max: *hard,
-                };
-                if libc::setrlimit(*resource, &lim) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            if let Some(n) = nice
-                && libc::setpriority(libc::PRIO_PROCESS, 0, n) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            if let Some((groups, gid, uid)) = &ids
-                && (libc::setgroups(groups.len(), groups.as_ptr()) != 0
-                    || libc::setgid(*gid) != 0
-                    || libc::setuid(*uid) != 0)
-            {
-                return Err(io::Error::last_os_error());
-            }
-            if libc::chdir(workdir.as_ptr()) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-        Ok(())
-    };
-    // SAFETY: the closure only makes async-signal-safe system calls (see above).
-    unsafe {
-        cmd.pre_exec(setup);
+    spawn::Setup {
+        umask,
+        rlimits,
+        nice: limits.nice,
+        ids,
+        workdir: workdir.as_os_str(),
     }
-    Ok(())
 }
 
 /// A started process and the read end of its output pipe.
@@ -340,26 +286,22 @@ pub struct Spawned {
     exit: tokio::sync::oneshot::Receiver<ExitInfo>,
 }
 
-/// Fork and exec. The exit status is registered with the reaper before this
-/// returns, so it cannot be lost.
+/// Start the process. The exit status is registered with the reaper before
+/// this returns, so it cannot be lost.
 pub fn spawn(prepared: Prepared, reaper: &Reaper) -> Result<Spawned, CannotStart> {
-    let Prepared { mut command, .. } = prepared;
+    let Prepared { mut plan, .. } = prepared;
     let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| CannotStart(format!("cannot create output pipe: {e}")))?;
     // A larger pipe lets a chatty job write in bigger bursts between reads.
     let _ = fcntl(&write_end, FcntlArg::F_SETPIPE_SZ(1 << 20));
-    let err_end = write_end
-        .try_clone()
-        .map_err(|e| CannotStart(format!("cannot duplicate output pipe: {e}")))?;
-    command.stdout(Stdio::from(write_end));
-    command.stderr(Stdio::from(err_end));
-    let child = command
-        .spawn()
-        .map_err(|e| describe_spawn_error(&command, e))?;
-    let pid = child.id();
+    let null = std::fs::File::open("/dev/null")
+        .map_err(|e| CannotStart(format!("cannot open /dev/null for stdin: {e}")))?;
+    let pid = spawn::spawn(&mut plan, null.as_fd(), write_end.as_fd())
+        .map_err(|e| describe_spawn_error(OsStr::new(plan.program()), e))?;
+    let pid = pid.as_raw() as u32;
     let exit = reaper.register(pid);
-    // Our copies of the write end must close, or the pipe never reports EOF.
-    drop(command);
+    // Our write end must close, or the pipe never reports EOF.
+    drop(write_end);
     let reader =
         receiver(read_end).map_err(|e| CannotStart(format!("cannot watch output pipe: {e}")))?;
     Ok(Spawned { pid, reader, exit })
@@ -369,18 +311,31 @@ fn receiver(fd: OwnedFd) -> io::Result<tokio::net::unix::pipe::Receiver> {
     tokio::net::unix::pipe::Receiver::from_owned_fd(fd)
 }
 
-fn describe_spawn_error(command: &std::process::Command, e: io::Error) -> CannotStart {
-    let program = command.get_program().to_string_lossy().into_owned();
-    let what = match e.kind() {
-        io::ErrorKind::NotFound => format!("{program}: command not found ({e})"),
-        io::ErrorKind::PermissionDenied => {
+fn describe_spawn_error(program: &OsStr, e: SpawnError) -> CannotStart {
+    let program = program.to_string_lossy();
+    let what = match e {
+        SpawnError::Nul(what) => format!("cannot start {program}: its {what} contains a NUL byte"),
+        SpawnError::Clone(e) => format!("cannot start {program}: cannot create a process: {e}"),
+        SpawnError::Child(Stage::Exec, Errno::ENOENT) => {
+            format!("{program}: command not found (no such file in the job's PATH)")
+        }
+        SpawnError::Child(Stage::Exec, Errno::EACCES) => {
             format!(
-                "cannot start {program}: permission denied (not executable, or workdir/user not accessible: {e})"
+                "cannot start {program}: permission denied (not executable, or a directory on the way is not accessible)"
             )
         }
-        _ => format!(
-            "cannot start {program}: {e} (while executing it or applying limits, user or workdir)"
-        ),
+        SpawnError::Child(stage, e) => {
+            let step = match stage {
+                Stage::ProcessGroup => "creating its process group",
+                Stage::Stdio => "connecting its stdin and output",
+                Stage::Limit => "applying its limits",
+                Stage::Nice => "setting its nice value",
+                Stage::Credentials => "switching to its user and groups",
+                Stage::Workdir => "changing into its workdir as its user",
+                Stage::Exec => "executing it",
+            };
+            format!("cannot start {program}: {e} (while {step})")
+        }
     };
     CannotStart(what)
 }

@@ -1,6 +1,7 @@
 //! Running jobs: the process each job gets, outcomes, overlap, timeouts,
 //! output capture and rotation, and a full log disk.
 
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use crate::support::*;
@@ -155,6 +156,49 @@ fn outcomes_are_recorded() {
     let log = sb.job_log("fails");
     assert!(log.contains("==> run "), "{log}");
     assert!(log.contains("outcome=failed"), "{log}");
+}
+
+#[test]
+fn exec_commands_are_found_like_execvp() {
+    let sb = Sandbox::new("");
+    let bin = sb.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // No `#!` line: the kernel refuses it, and it runs through /bin/sh.
+    std::fs::write(bin.join("hello"), "echo from-script \"$1\" \"$0\"\n").unwrap();
+    std::fs::set_permissions(bin.join("hello"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(bin.join("plain"), "echo never\n").unwrap();
+    std::fs::set_permissions(bin.join("plain"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let bin = bin.display();
+    sb.write_config(&cfg(&format!(
+        r#"  viapath: {{ schedule: "{NEVER}", command: ["hello", "x y"], env: {{ PATH: "/nonexistent:{bin}:/usr/bin:/bin" }} }}
+  notexec: {{ schedule: "{NEVER}", command: ["{bin}/plain"] }}
+  nowhere: {{ schedule: "{NEVER}", command: ["no-such-program-sundial"] }}
+"#
+    )));
+    sb.start();
+    assert_eq!(trigger_wait(&sb, "viapath"), 0);
+    assert!(
+        sb.job_log("viapath")
+            .contains(&format!("\nfrom-script x y {bin}/hello\n")),
+        "{}",
+        sb.job_log("viapath")
+    );
+    assert_eq!(trigger_wait(&sb, "notexec"), 1);
+    assert!(
+        sb.job_log("notexec").contains("permission denied"),
+        "{}",
+        sb.job_log("notexec")
+    );
+    assert_eq!(trigger_wait(&sb, "nowhere"), 1);
+    assert!(
+        sb.job_log("nowhere")
+            .contains("no-such-program-sundial: command not found"),
+        "{}",
+        sb.job_log("nowhere")
+    );
+    for job in ["notexec", "nowhere"] {
+        assert_eq!(sb.finished(job)[0]["outcome"], "error");
+    }
 }
 
 #[test]
