@@ -396,6 +396,22 @@ impl History {
             .map_err(|e| classify(&self.path, "read the highest run id", e))
     }
 
+    /// Runs `f` in one transaction, so that a burst of runs costs one
+    /// commit, not one each. Errors of single writes inside are `f`'s to
+    /// handle; the commit's error is returned, after rolling back so the
+    /// next batch starts clean.
+    pub fn batch<T>(&self, f: impl FnOnce(&Self) -> T) -> Result<T, HistoryError> {
+        self.conn
+            .execute_batch("BEGIN")
+            .map_err(|e| classify(&self.path, "begin a transaction", e))?;
+        let out = f(self);
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(classify(&self.path, "commit run history", e));
+        }
+        Ok(out)
+    }
+
     /// Records a run that has just started (outcome `running`).
     pub fn insert_run(&self, run: &NewRun) -> Result<(), HistoryError> {
         self.insert(run, None)

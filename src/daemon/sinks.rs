@@ -284,9 +284,17 @@ impl DbSink {
     }
 }
 
+/// The most messages one transaction takes: enough for a burst of runs to
+/// cost one commit, few enough that a flush is answered promptly.
+const DB_BATCH: usize = 512;
+
 fn db_thread(mut db: Option<History>, state_dir: PathBuf, rx: mpsc::Receiver<DbMsg>) {
     let mut errors = crate::daemon::ratelimit::RateLimit::new(std::time::Duration::from_secs(60));
-    for msg in rx {
+    let mut batch = Vec::new();
+    let mut flushed = Vec::new();
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        batch.extend(rx.try_iter().take(DB_BATCH - 1));
         if db.is_none() {
             // The database was unusable at start (locked, corrupt, disk
             // full): try again, so history resumes once the cause is gone.
@@ -302,15 +310,49 @@ fn db_thread(mut db: Option<History>, state_dir: PathBuf, rx: mpsc::Receiver<DbM
                 }
             }
         }
-        let result = match (&db, msg) {
-            (_, DbMsg::Flush(done)) => {
-                let _ = done.send(());
+        match &db {
+            Some(h) => {
+                let written = h.batch(|h| write(h, &mut batch, &mut flushed, &mut errors));
+                if let Err(e) = written {
+                    // BEGIN failed: the writes are still queued, so each
+                    // goes on its own, as far as it can. (A failed COMMIT
+                    // has rolled them back; written alone, they would have
+                    // failed the same way.)
+                    if let Some(suppressed) = errors.allow("write") {
+                        tracing::error!(suppressed, "cannot record run history: {e}");
+                    }
+                    write(h, &mut batch, &mut flushed, &mut errors);
+                }
+            }
+            None => flushed.extend(batch.drain(..).filter_map(|m| match m {
+                DbMsg::Flush(done) => Some(done),
+                _ => None,
+            })),
+        }
+        // Answered after the commit: a flush means "what came before is on disk".
+        for done in flushed.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Applies the queued messages (none left afterwards), keeping the flush
+/// requests to answer once they are committed.
+fn write(
+    h: &History,
+    batch: &mut Vec<DbMsg>,
+    flushed: &mut Vec<oneshot::Sender<()>>,
+    errors: &mut crate::daemon::ratelimit::RateLimit,
+) {
+    for msg in batch.drain(..) {
+        let result = match msg {
+            DbMsg::Flush(done) => {
+                flushed.push(done);
                 Ok(())
             }
-            (None, _) => Ok(()),
-            (Some(h), DbMsg::Start(run)) => h.insert_run(&run),
-            (Some(h), DbMsg::Finish(end)) => h.finish_run(&end),
-            (Some(h), DbMsg::Whole(run, end)) => h.insert_finished(&run, &end),
+            DbMsg::Start(run) => h.insert_run(&run),
+            DbMsg::Finish(end) => h.finish_run(&end),
+            DbMsg::Whole(run, end) => h.insert_finished(&run, &end),
         };
         if let Err(e) = result
             && let Some(suppressed) = errors.allow("write")
