@@ -81,6 +81,9 @@ pub const DB_FILE: &str = "sundial.db";
 /// writing, a client reading during a checkpoint) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The daemon connection's page cache cap, in KiB (see [`History::open`]).
+const DAEMON_CACHE_KIB: i64 = 256;
+
 /// The migrations, in order; `MIGRATIONS.len()` is the current schema version.
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1: the runs table.
@@ -287,6 +290,16 @@ impl History {
             .conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| classify(&history.path, "set synchronous mode", e))?;
+        // The daemon writes a row when a run starts and updates it when it
+        // ends; that touches the tree's inner pages and a few leaves, and a
+        // miss is a read from the OS page cache. SQLite's default cap (2 MiB)
+        // only shows as resident memory: 256 KiB cost no measurable CPU per
+        // run in a trial of that insert-then-update pattern on a table of
+        // 300,000 runs. (A negative cache_size is in KiB.)
+        history
+            .conn
+            .pragma_update(None, "cache_size", -DAEMON_CACHE_KIB)
+            .map_err(|e| classify(&history.path, "set the page cache size", e))?;
         history.migrate()?;
         Ok(history)
     }

@@ -78,7 +78,9 @@ struct Running {
 }
 
 struct JobState {
-    job: Job,
+    /// Shared with [`Daemon::listed`]: a job is held once, not once per
+    /// index, which matters with thousands of jobs.
+    job: Rc<Job>,
     /// The next scheduled fire; None for @reboot/@start/disabled jobs.
     next: Option<Timestamp>,
     running: Vec<Running>,
@@ -106,7 +108,12 @@ pub enum Event {
 }
 
 pub struct Daemon {
+    /// The loaded configuration without its `jobs`: those were moved into
+    /// `listed` and `jobs`, so the daemon does not keep a second copy.
     config: Config,
+    /// The configured jobs in the order the file lists them (for counts and
+    /// "did you mean" lists); jobs removed by a reload are not here.
+    listed: Vec<Rc<Job>>,
     paths: crate::paths::Paths,
     mode: crate::config::Mode,
     /// `@every` counts from here.
@@ -124,7 +131,9 @@ pub struct Daemon {
     warnings: RateLimit,
     shutting_down: bool,
     stop_waiters: Vec<mpsc::UnboundedSender<Reply>>,
-    metrics: Rc<Metrics>,
+    /// None without `metrics:` in the config: nothing could read them, and
+    /// they cost about 80 bytes a job.
+    metrics: Option<Rc<Metrics>>,
     notifier: Notifier,
 }
 
@@ -182,11 +191,13 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
         });
     }
     tokio::task::spawn_local(control::serve(listener, events_tx.clone()));
-    if let Some(listener) = config
-        .metrics
-        .as_ref()
-        .and_then(|m| super::metrics::bind(m.listen))
-    {
+    if let (Some(listener), Some(metrics)) = (
+        config
+            .metrics
+            .as_ref()
+            .and_then(|m| super::metrics::bind(m.listen)),
+        &metrics,
+    ) {
         tokio::task::spawn_local(super::metrics::serve(listener, metrics.clone()));
     }
     let (watch_tx, mut watch_rx) = mpsc::unbounded_channel();
@@ -215,6 +226,7 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
 
     let mut daemon = Daemon {
         config,
+        listed: Vec::new(),
         paths,
         mode,
         started: start,
@@ -234,8 +246,11 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
         metrics,
         notifier,
     };
-    let jobs: Vec<Job> = daemon.config.jobs.clone();
+    let jobs = std::mem::take(&mut daemon.config.jobs);
+    daemon.listed.reserve_exact(jobs.len());
     for job in jobs {
+        let job = Rc::new(job);
+        daemon.listed.push(job.clone());
         daemon.add_job(job, start);
     }
     for name in failing {
@@ -250,6 +265,8 @@ pub async fn run(setup: Setup) -> Result<(), DaemonError> {
         "sundial started"
     );
     daemon.startup_runs(start, &last_fires);
+    drop(last_fires);
+    super::release_free_memory();
 
     if let Some(r) = readiness.take() {
         r.ready();
@@ -324,7 +341,7 @@ struct Parts {
     db: DbSink,
     next_run_id: i64,
     last_fires: HashMap<String, Timestamp>,
-    metrics: Rc<Metrics>,
+    metrics: Option<Rc<Metrics>>,
     failing: Vec<String>,
 }
 
@@ -365,7 +382,8 @@ struct Startup {
     next_run_id: i64,
     /// Each job's newest scheduled fire, for catch-up.
     last_fires: HashMap<String, Timestamp>,
-    metrics: Rc<Metrics>,
+    /// Only when the config asks for a metrics endpoint.
+    metrics: Option<Rc<Metrics>>,
     /// Jobs whose last run failed: their next success is a recovery, even
     /// across a daemon restart.
     failing: Vec<String>,
@@ -380,7 +398,7 @@ fn open_history(state_dir: &std::path::Path, config: &Config, start: Timestamp) 
         // hands out, so history stays consistent once it is back.
         next_run_id: start.as_millisecond(),
         last_fires: HashMap::new(),
-        metrics: Rc::new(Metrics::new()),
+        metrics: config.metrics.is_some().then(|| Rc::new(Metrics::new())),
         failing: Vec::new(),
     };
     let history = match History::open(state_dir) {
@@ -401,19 +419,22 @@ fn open_history(state_dir: &std::path::Path, config: &Config, start: Timestamp) 
         Ok(id) => startup.next_run_id = id + 1,
         Err(e) => tracing::error!("cannot read the last run id: {e}"),
     }
-    let metrics = &startup.metrics;
     for job in &config.jobs {
         if let Ok(Some(t)) = history.last_scheduled_fire(&job.name) {
             startup.last_fires.insert(job.name.clone(), t);
         }
-        if let Ok(Some(t)) = history.last_success(&job.name) {
-            metrics.set_last_success(&job.name, t);
-        }
-        metrics.declare(&job.name);
     }
-    match history.outcome_counts() {
-        Ok(counts) => metrics.seed(&counts),
-        Err(e) => tracing::error!("cannot read run counts for metrics: {e}"),
+    if let Some(metrics) = &startup.metrics {
+        for job in &config.jobs {
+            if let Ok(Some(t)) = history.last_success(&job.name) {
+                metrics.set_last_success(&job.name, t);
+            }
+            metrics.declare(&job.name);
+        }
+        match history.outcome_counts() {
+            Ok(counts) => metrics.seed(&counts),
+            Err(e) => tracing::error!("cannot read run counts for metrics: {e}"),
+        }
     }
     if let Ok(runs) = history.last_runs() {
         startup.failing = runs
@@ -431,7 +452,7 @@ impl Daemon {
         self.jobs.values().map(|s| s.running.len()).sum()
     }
 
-    fn add_job(&mut self, job: Job, from: Timestamp) {
+    fn add_job(&mut self, job: Rc<Job>, from: Timestamp) {
         let next = if job.enabled {
             fires::next_fire(&job, from, self.started)
         } else {
@@ -763,7 +784,9 @@ impl Daemon {
             }
             Ok((spawned, notes)) => {
                 tracing::info!(job = %name, run_id, pid = spawned.pid, trigger = %pending.trigger, "run started");
-                self.metrics.started(name, started_at.timestamp());
+                if let Some(m) = &self.metrics {
+                    m.started(name, started_at.timestamp());
+                }
                 for n in notes {
                     self.log.note(name, run_id, n);
                 }
@@ -799,8 +822,9 @@ impl Daemon {
     /// A row for a run that never started (skipped).
     fn record_unstarted(&mut self, name: &str, run_id: i64, pending: &Pending, outcome: Outcome) {
         let t = now();
-        self.metrics
-            .finished(name, outcome, Duration::ZERO, t, false);
+        if let Some(m) = &self.metrics {
+            m.finished(name, outcome, Duration::ZERO, t, false);
+        }
         self.db.whole_run(
             NewRun {
                 run_id,
@@ -883,13 +907,15 @@ impl Daemon {
             }
         }
 
-        self.metrics.finished(
-            name,
-            ended.outcome,
-            ended.duration,
-            ended_at,
-            running.pid != 0,
-        );
+        if let Some(m) = &self.metrics {
+            m.finished(
+                name,
+                ended.outcome,
+                ended.duration,
+                ended_at,
+                running.pid != 0,
+            );
+        }
         // Runs sundial stopped itself (overlap: replace, shutdown) are not
         // the job's failures: no retry, no notification, no change to its
         // failure streak.
@@ -950,7 +976,7 @@ impl Daemon {
         };
         if let Some(event) = event.filter(|e| wants(*e)) {
             let notice = Notice {
-                job: job.clone(),
+                job: Job::clone(job),
                 run_id,
                 outcome: ended.outcome,
                 exit_code: ended.exit_code,
@@ -1009,7 +1035,7 @@ impl Daemon {
                     }
                     _ => {
                         let names: Vec<&str> =
-                            self.config.jobs.iter().map(|j| j.name.as_str()).collect();
+                            self.listed.iter().map(|j| j.name.as_str()).collect();
                         let _ = reply.send(Reply::error(
                             ErrorCode::UnknownJob,
                             crate::config::unknown_job_message(&job, &names),
@@ -1027,7 +1053,7 @@ impl Daemon {
     }
 
     fn status(&self) -> protocol::Status {
-        let enabled = self.config.jobs.iter().filter(|j| j.enabled).count();
+        let enabled = self.listed.iter().filter(|j| j.enabled).count();
         let mut running: Vec<protocol::RunningRun> = self
             .jobs
             .iter()
@@ -1060,9 +1086,9 @@ impl Daemon {
                 .strftime("%Y-%m-%dT%H:%M:%S%:z")
                 .to_string(),
             jobs: protocol::JobCounts {
-                total: self.config.jobs.len(),
+                total: self.listed.len(),
                 enabled,
-                disabled: self.config.jobs.len() - enabled,
+                disabled: self.listed.len() - enabled,
             },
             running,
             next_fire: next.map(|(t, _, job)| crate::timefmt::rfc3339(t, &job.timezone.zone)),
@@ -1072,7 +1098,14 @@ impl Daemon {
 
     /// Re-read the config. A bad file leaves everything as it was.
     fn reload(&mut self) -> ReplyBody {
-        let new = match crate::config::load(&self.config.path, self.mode) {
+        let body = self.load_and_apply();
+        // A rejected file was parsed too: its tree is as large as an accepted one's.
+        super::release_free_memory();
+        body
+    }
+
+    fn load_and_apply(&mut self) -> ReplyBody {
+        let mut new = match crate::config::load(&self.config.path, self.mode) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!("reload rejected, the running configuration stays:\n{e}");
@@ -1087,7 +1120,7 @@ impl Daemon {
         let mut removed = Vec::new();
         for job in &new.jobs {
             match self.jobs.get(&job.name) {
-                Some(s) if !s.removed && s.job == *job => {}
+                Some(s) if !s.removed && *s.job == *job => {}
                 Some(s) if !s.removed => changed.push(job.name.clone()),
                 _ => added.push(job.name.clone()),
             }
@@ -1108,11 +1141,18 @@ impl Daemon {
                 state.queued.clear();
             }
         }
-        for job in &new.jobs {
-            if added.contains(&job.name) || changed.contains(&job.name) {
+        let jobs = std::mem::take(&mut new.jobs);
+        self.listed = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let job = if added.contains(&job.name) || changed.contains(&job.name) {
                 self.delayed.retain(|d| d.job != job.name);
+                let job = Rc::new(job);
                 self.add_job(job.clone(), t);
-            }
+                job
+            } else {
+                self.jobs[&job.name].job.clone()
+            };
+            self.listed.push(job);
         }
         let dirs = |c: &Config| {
             (
