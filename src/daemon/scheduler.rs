@@ -15,7 +15,7 @@
 //! and follow the job's `catch_up`. After the clock is set back, each job
 //! keeps its next fire, so nothing that already ran runs again.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -1125,13 +1125,17 @@ impl Daemon {
                 _ => added.push(job.name.clone()),
             }
         }
+        // Sets, not list searches: a reload of 10,000 jobs stays linear.
+        let in_new: HashSet<&str> = new.jobs.iter().map(|j| j.name.as_str()).collect();
         for (name, s) in &self.jobs {
-            if !s.removed && new.job(name).is_none() {
+            if !s.removed && !in_new.contains(name.as_str()) {
                 removed.push(name.clone());
             }
         }
+        drop(in_new);
+        let gone: HashSet<&String> = removed.iter().collect();
+        self.delayed.retain(|d| !gone.contains(&d.job));
         for name in &removed {
-            self.delayed.retain(|d| &d.job != name);
             let state = self.jobs.get_mut(name).expect("listed");
             if state.running.is_empty() {
                 self.jobs.remove(name);
@@ -1142,10 +1146,11 @@ impl Daemon {
             }
         }
         let jobs = std::mem::take(&mut new.jobs);
+        let fresh: HashSet<&String> = added.iter().chain(&changed).collect();
+        self.delayed.retain(|d| !fresh.contains(&d.job));
         self.listed = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let job = if added.contains(&job.name) || changed.contains(&job.name) {
-                self.delayed.retain(|d| d.job != job.name);
+            let job = if fresh.contains(&job.name) {
                 let job = Rc::new(job);
                 self.add_job(job.clone(), t);
                 job
