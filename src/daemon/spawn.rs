@@ -45,8 +45,8 @@ use nix::sched::{CloneFlags, clone};
 use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
 use nix::unistd::Pid;
 
-/// Stack for the child: it runs one function of plain system calls. The
-/// pages it does not touch are never made resident.
+/// Stack for the child, allocated once per thread: the child runs one
+/// function of plain system calls and uses a few KiB of it.
 const CHILD_STACK: usize = 64 * 1024;
 
 /// A resource limit to set: (resource, soft, hard).
