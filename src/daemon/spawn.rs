@@ -18,7 +18,7 @@
 //! The child runs on a stack of its own inside the daemon's memory. It must
 //! not allocate, take locks, panic or touch the daemon's state: it reads the
 //! [`Plan`] built beforehand, makes plain system calls, and on failure writes
-//! what failed into [`Failure`] (atomics, seen by the parent when it
+//! what failed into a shared `Failure` (atomics, seen by the parent when it
 //! resumes) before `_exit(127)`.
 //!
 //! - Signals: the parent blocks every signal around the clone, so no handler

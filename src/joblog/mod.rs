@@ -13,7 +13,7 @@
 //! - `rotate`: shifting `<job>.log.N` and compressing rotated files off-thread.
 //! - [`reader`]: [`log_files`], [`read_run`], [`copy_run`], [`last_run_id`],
 //!   [`tail`] for the client commands (no daemon needed).
-//! - [`follow`]: [`Follower`], `sundial logs -f`, woken by inotify.
+//! - [`mod@follow`]: [`Follower`], `sundial logs -f`, woken by inotify.
 //!
 //! # Why one dedicated log thread
 //!

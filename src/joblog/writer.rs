@@ -6,7 +6,7 @@
 //! Every call turns into one *batch*: a byte buffer plus the ranges of it
 //! that are not job output (frames, prefixes, inserted newlines), so that a
 //! failed or partial write can be turned into an exact count of lost output
-//! bytes. [`JobLog::emit`] writes a batch, splitting it where the file would
+//! bytes. `JobLog::emit` writes a batch, splitting it where the file would
 //! pass `max_size` (at a newline when there is one nearby), rotating in
 //! between. With one run active and no timestamps, the batch is the caller's
 //! slice itself: no copy, no scanning.
