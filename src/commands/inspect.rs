@@ -180,6 +180,13 @@ pub fn logs(ctx: &Context, args: &LogsArgs) -> Result<()> {
         return Ok(());
     }
     if args.follow {
+        if !dir.is_dir() {
+            return Err(Failure::runtime(format!(
+                "cannot follow '{}': the log directory {} does not exist yet; the daemon creates it when it starts (`sundial start`), or check `log_dir`/--log-dir",
+                args.job,
+                dir.display()
+            )));
+        }
         // Follow first, then print the tail up to where following starts:
         // output written in between is printed once, not lost.
         let mut follower = joblog::follow(dir, &args.job, true).map_err(io)?;

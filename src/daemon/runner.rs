@@ -314,14 +314,14 @@ fn receiver(fd: OwnedFd) -> io::Result<tokio::net::unix::pipe::Receiver> {
 fn describe_spawn_error(program: &OsStr, e: SpawnError) -> CannotStart {
     let program = program.to_string_lossy();
     let what = match e {
-        SpawnError::Nul(what) => format!("cannot start {program}: its {what} contains a NUL byte"),
-        SpawnError::Clone(e) => format!("cannot start {program}: cannot create a process: {e}"),
+        SpawnError::Nul(what) => format!("{program}: its {what} contains a NUL byte"),
+        SpawnError::Clone(e) => format!("{program}: cannot create a process: {e}"),
         SpawnError::Child(Stage::Exec, Errno::ENOENT) => {
             format!("{program}: command not found (no such file in the job's PATH)")
         }
         SpawnError::Child(Stage::Exec, Errno::EACCES) => {
             format!(
-                "cannot start {program}: permission denied (not executable, or a directory on the way is not accessible)"
+                "{program}: permission denied (not executable, or a directory on the way is not accessible)"
             )
         }
         SpawnError::Child(stage, e) => {
@@ -334,7 +334,7 @@ fn describe_spawn_error(program: &OsStr, e: SpawnError) -> CannotStart {
                 Stage::Workdir => "changing into its workdir as its user",
                 Stage::Exec => "executing it",
             };
-            format!("cannot start {program}: {e} (while {step})")
+            format!("{program}: {e} (while {step})")
         }
     };
     CannotStart(what)

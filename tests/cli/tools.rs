@@ -250,6 +250,14 @@ fn logs_follow_prints_new_output() {
     let sb = Sandbox::new(&format!(
         "timezone: UTC\njobs:\n  talk: {{ schedule: \"{NEVER}\", command: \"echo follow-me\" }}\n"
     ));
+    // Before any daemon ran there is nothing to watch: say so, do not hang.
+    let early = sb.run(&["logs", "talk", "-f"]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        stderr(&early).contains("does not exist yet"),
+        "{}",
+        stderr(&early)
+    );
     sb.start();
     let mut follower = sb
         .cmd(&["logs", "talk", "-f"])
