@@ -329,15 +329,7 @@ impl JobLog {
                 bytes: end.dropped,
                 lost: end.dropped,
             };
-            let line = frame::end_line(
-                end.run_id,
-                end.outcome,
-                end.exit_code,
-                end.signal,
-                end.duration,
-                stats.bytes,
-                stats.lost,
-            );
+            let line = end_frame(end, stats);
             return (stats, self.emit_frame(line.as_bytes()).err());
         };
         // Flush the run's unfinished line while it still counts as active.
@@ -351,15 +343,7 @@ impl JobLog {
             bytes: run.bytes + end.dropped,
             lost: run.lost + end.dropped,
         };
-        let line = frame::end_line(
-            end.run_id,
-            end.outcome,
-            end.exit_code,
-            end.signal,
-            end.duration,
-            stats.bytes,
-            stats.lost,
-        );
+        let line = end_frame(end, stats);
         if let Err(e) = self.emit_frame(line.as_bytes()) {
             first_err.get_or_insert(e);
         }
@@ -672,6 +656,19 @@ fn last_newline(buf: &[u8], lookback: usize) -> Option<usize> {
         .iter()
         .rposition(|&b| b == b'\n')
         .map(|i| from + i + 1)
+}
+
+/// The end frame line of `end` with its final byte counts.
+fn end_frame(end: &RunEnd, stats: RunStats) -> String {
+    frame::end_line(
+        end.run_id,
+        end.outcome,
+        end.exit_code,
+        end.signal,
+        end.duration,
+        stats.bytes,
+        stats.lost,
+    )
 }
 
 /// The timestamp prefix for lines read now.
